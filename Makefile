@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh clone:
+#   make run    bootstrap .venv, run the whole DVC pipeline on synthetic demo data, print a summary
+#   make test   bootstrap .venv, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: run test lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/leadscore summary
+
+test: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf data/raw data/interim data/processed data/model models/lead_scorer reports/* mlflow.db mlruns

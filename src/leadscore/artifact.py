@@ -1,0 +1,95 @@
+"""The exported artifact: one MLflow pyfunc directory that holds everything needed to score.
+
+``models/lead_scorer/`` is loadable three ways — :func:`load_scorer`, ``mlflow.pyfunc.load_model``
+and ``mlflow models serve`` — and all three build the same :class:`~leadscore.scorer.Scorer` from
+the same plain files, so they give the same scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from leadscore.io import read_json
+from leadscore.scorer import Scorer
+from leadscore.validation import parse_timestamps
+
+BUNDLE = "bundle"
+METADATA_FILE = "metadata.json"
+LIBRARIES: tuple[str, ...] = ("leadscore", "lightgbm", "pandas", "numpy", "scikit-learn", "mlflow")
+
+
+class LeadScorerModel(mlflow.pyfunc.PythonModel):
+    """pyfunc face of the scorer: a frame of canonical lead rows in, the scores table out.
+
+    An optional ``as_of`` column gives each row's scoring moment (default: now). Engagement comes
+    from pre-aggregated columns only; event logs go through ``leadscore score``.
+    """
+
+    def load_context(self, context) -> None:
+        self.scorer = load_bundle(Path(context.artifacts[BUNDLE]))
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        leads = model_input.copy()
+        leads["created_at"] = parse_timestamps(leads["created_at"])
+        as_of = (
+            parse_timestamps(leads.pop("as_of")) if "as_of" in leads else pd.Timestamp.now(tz="UTC")
+        )
+        return self.scorer.score(leads, None, as_of)
+
+
+def load_scorer(path: str | Path) -> Scorer:
+    """Load the scorer from an exported artifact directory (``models/lead_scorer``)."""
+    return load_bundle(Path(path) / "artifacts" / BUNDLE)
+
+
+def load_bundle(path: Path) -> Scorer:
+    """Build the scorer from the artifact's files, warning when library versions differ."""
+    metadata = read_json(path / METADATA_FILE)
+    drift = {
+        lib: (want, library_versions().get(lib))
+        for lib, want in metadata["libraries"].items()
+        if library_versions().get(lib) != want
+    }
+    if drift:
+        warnings.warn(
+            f"{path} was trained with other library versions than these: "
+            + ", ".join(f"{lib} {want} (here {have})" for lib, (want, have) in drift.items())
+            + "; scores may differ slightly — retrain or align the environment",
+            stacklevel=2,
+        )
+    return Scorer.load(path, model_version=metadata["model_version"])
+
+
+def library_versions() -> dict[str, str | None]:
+    versions = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = version(lib)
+        except PackageNotFoundError:
+            versions[lib] = None
+    return versions
+
+
+def file_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"

@@ -1,0 +1,201 @@
+"""The ``leadscore`` command: one verb per pipeline stage, plus batch scoring.
+
+Parameters come from ``params.yaml`` (loaded once, here); paths come from the command line, as
+``dvc.yaml`` writes them. Errors a user can act on print one clear line and exit with the code
+of their kind (see :mod:`leadscore.errors`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from leadscore.config import load_params
+from leadscore.errors import LeadscoreError
+
+app = typer.Typer(
+    help="Predictive lead scoring: train, evaluate and score leads.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+log = logging.getLogger("leadscore")
+
+ParamsOpt = Annotated[Path, typer.Option("--params", help="Parameter file.")]
+OptPath = Annotated[Path | None, typer.Option()]
+DEFAULT_PARAMS = Path("params.yaml")
+RUN_FILE = Path("data/model/run.json")
+BUNDLE = Path("data/model")
+
+
+def _verb(func: Callable[..., dict]) -> Callable[..., None]:
+    """Run a verb: print its summary as JSON, or its error as one line with its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        try:
+            summary = func(*args, **kwargs)
+        except LeadscoreError as exc:
+            typer.echo(f"leadscore {func.__name__}: error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from exc
+        typer.echo(json.dumps(summary, indent=2, default=str))
+
+    return app.command(name=func.__name__)(wrapper)
+
+
+@_verb
+def generate(out_dir: Path = Path("data/raw"), params: ParamsOpt = DEFAULT_PARAMS) -> dict:
+    """Write synthetic demo leads, events and the generator's true probabilities."""
+    from leadscore.stages import generate as stage
+
+    return stage.run(load_params(params).generate, out_dir)
+
+
+@_verb
+def validate(
+    leads: Path,
+    events: OptPath = None,
+    out_dir: Path = Path("data/interim"),
+    summary: Path = Path("reports/validation.json"),
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Split the raw tables into valid rows and a quarantine with a reason per row."""
+    from leadscore.stages import validate as stage
+
+    p = load_params(params)
+    return stage.run(p.schema_, p.validate_, leads, events, out_dir, summary)
+
+
+@_verb
+def featurize(
+    leads: Path,
+    events: OptPath = None,
+    out: Path = Path("data/processed/features.parquet"),
+    bundle: Path = BUNDLE,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Build point-in-time snapshots with features, labels and the out-of-time split."""
+    from leadscore.stages import featurize as stage
+
+    p = load_params(params)
+    return stage.run(p.schema_, p.featurize, leads, events, out, bundle)
+
+
+@_verb
+def train(
+    features: Path = Path("data/processed/features.parquet"),
+    bundle: Path = BUNDLE,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Train the LightGBM conversion model; starts the MLflow run."""
+    from leadscore.stages import train as stage
+
+    return stage.run(load_params(params).train, features, bundle, RUN_FILE)
+
+
+@_verb
+def calibrate(
+    features: Path = Path("data/processed/features.parquet"),
+    bundle: Path = BUNDLE,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Blend with the fit score, calibrate and choose the band thresholds."""
+    from leadscore.stages import calibrate as stage
+
+    return stage.run(load_params(params).calibrate, features, bundle, RUN_FILE)
+
+
+@_verb
+def evaluate(
+    features: Path = Path("data/processed/features.parquet"),
+    bundle: Path = BUNDLE,
+    truth: OptPath = None,
+    metrics: Path = Path("reports/metrics.json"),
+    plots: Path = Path("reports/plots"),
+    scores: Path = Path("data/processed/test_scores.parquet"),
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Held-out metrics on the latest leads, with baselines and the best achievable."""
+    from leadscore.stages import evaluate as stage
+
+    return stage.run(
+        load_params(params).evaluate, features, bundle, RUN_FILE, truth, metrics, plots, scores
+    )
+
+
+@_verb
+def report(
+    metrics: Path = Path("reports/metrics.json"),
+    scores: Path = Path("data/processed/test_scores.parquet"),
+    plots: Path = Path("reports/plots"),
+    bundle: Path = BUNDLE,
+    out: Path = Path("reports/model_report.html"),
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Render the self-contained HTML model report."""
+    from leadscore.stages import report as stage
+
+    return stage.run(
+        load_params(params).report.top_features, metrics, scores, plots, bundle, RUN_FILE, out
+    )
+
+
+@_verb
+def export(
+    bundle: Path = BUNDLE,
+    features: Path = Path("data/processed/features.parquet"),
+    metrics: Path = Path("reports/metrics.json"),
+    out: Path = Path("models/lead_scorer"),
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Write the MLflow pyfunc artifact and register it in the MLflow model registry."""
+    from leadscore.stages import export as stage
+
+    p = load_params(params)
+    return stage.run(p.export, p, bundle, features, metrics, RUN_FILE, out)
+
+
+@_verb
+def score(
+    model: Annotated[Path, typer.Option(help="Exported artifact directory.")],
+    leads: Annotated[Path, typer.Option(help="Lead table (.parquet or .csv).")],
+    out: Annotated[Path, typer.Option(help="Scores table to write (.parquet or .csv).")],
+    events: Annotated[Path | None, typer.Option(help="Engagement event log.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Scoring moment (default: now, UTC).")] = None,
+    max_reject_rate: Annotated[float, typer.Option(min=0, max=1)] = 0.05,
+) -> dict:
+    """Score a lead table with an exported model; rejected rows go to a quarantine file."""
+    from leadscore.artifact import load_scorer
+    from leadscore.batch import score_tables
+
+    moment = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    return score_tables(load_scorer(model), leads, events, out, moment, max_reject_rate)
+
+
+@_verb
+def summary(
+    metrics: Path = Path("reports/metrics.json"),
+    model: Path = Path("models/lead_scorer"),
+) -> dict:
+    """Where the pipeline put the model, the MLflow run and the reports."""
+    from leadscore.io import read_json
+    from leadscore.tracking import tracking_uri
+
+    run = read_json(RUN_FILE)
+    held_out = read_json(metrics)
+    return {
+        "model": str(model),
+        "mlflow": f"run {run['run_id']} in {tracking_uri()} (see it with: mlflow ui "
+        f"--backend-store-uri {tracking_uri()})",
+        "reports": sorted(str(p) for p in Path("reports").glob("*.html")),
+        "held_out_roc_auc": round(held_out["roc_auc"], 4),
+        "best_achievable_roc_auc": round(held_out.get("bayes_roc_auc", float("nan")), 4),
+    }

@@ -1,0 +1,173 @@
+"""The typed mirror of ``params.yaml``.
+
+Loaded once at the CLI boundary; each stage receives only its own section. Every model forbids
+unknown keys so that a misspelled parameter fails loudly instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from leadscore.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+LEAD_ROLES: tuple[str, ...] = (
+    "lead_id", "created_at",
+    "email", "phone", "first_name", "last_name", "company", "website",
+    "job_title", "company_size", "industry",
+    "country", "region", "city",
+    "user_agent", "source", "landing_page",
+    "budget", "authority", "need", "timeline",
+    "converted", "converted_at",
+)  # fmt: skip
+EVENT_ROLES: tuple[str, ...] = ("lead_id", "ts", "event_type", "page")
+
+
+class SchemaConfig(_Section):
+    """Maps each role of the data contract to the column that holds it in the user's table."""
+
+    leads: dict[str, str] = Field(default_factory=lambda: {r: r for r in LEAD_ROLES})
+    events: dict[str, str] = Field(default_factory=lambda: {r: r for r in EVENT_ROLES})
+    engagement_columns: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = ("", "Select", "select", "N/A", "n/a", "-", "none", "None")
+
+    @field_validator("leads")
+    @classmethod
+    def _known_lead_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_roles(value, LEAD_ROLES, "schema.leads")
+
+    @field_validator("events")
+    @classmethod
+    def _known_event_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_roles(value, EVENT_ROLES, "schema.events")
+
+
+def _check_roles(value: dict[str, str], roles: tuple[str, ...], where: str) -> dict[str, str]:
+    unknown = sorted(set(value) - set(roles))
+    if unknown:
+        raise ValueError(f"unknown role(s) {unknown} in {where}; known roles: {list(roles)}")
+    return value
+
+
+class GenerateConfig(_Section):
+    n_leads: int = Field(50_000, gt=0)
+    seed: int = 42
+    start: str = "2025-10-01"
+    end: str = "2026-09-30"
+    snapshot_age_days: float = Field(1.0, ge=0)
+    horizon_days: float = Field(30.0, gt=0)
+
+
+class ValidateConfig(_Section):
+    max_reject_rate: float = Field(0.05, ge=0, le=1)
+    future_tolerance_hours: float = Field(24.0, ge=0)
+
+
+class FeaturizeConfig(_Section):
+    snapshot_ages_days: tuple[float, ...] = (0.0, 1.0, 7.0)
+    horizon_days: float = Field(30.0, gt=0)
+    valid_fraction: float = Field(0.2, gt=0, lt=0.5)
+    test_fraction: float = Field(0.2, gt=0, lt=0.5)
+    engagement_windows_days: tuple[float, ...] = (1.0, 7.0, 30.0)
+    half_life_days: float = Field(7.0, gt=0)
+
+    @field_validator("snapshot_ages_days", "engagement_windows_days")
+    @classmethod
+    def _non_empty_non_negative(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or min(value) < 0:
+            raise ValueError("must be a non-empty list of non-negative numbers of days")
+        return tuple(sorted(set(value)))
+
+
+class TrainConfig(_Section):
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    num_leaves: int = Field(31, ge=2)
+    max_rounds: int = Field(2000, ge=1)
+    early_stopping_rounds: int = Field(100, ge=1)
+    min_child_samples: int = Field(50, ge=1)
+    feature_fraction: float = Field(0.8, gt=0, le=1)
+    lambda_l2: float = Field(1.0, ge=0)
+    rare_min_count: int = Field(30, ge=1)
+    seed: int = 42
+    num_threads: int = Field(2, ge=1)
+
+
+class ThresholdConfig(_Section):
+    capacity_per_day: float = Field(40.0, gt=0)
+    value_per_deal: float = Field(5000.0, gt=0)
+    cost_per_contact: float = Field(40.0, ge=0)
+
+
+class CalibrateConfig(_Section):
+    fit_rules: str = "config/fit_rules.yaml"
+    method: Literal["auto", "sigmoid", "isotonic"] = "auto"
+    blend_weight: float | None = Field(None, ge=0, le=1)
+    thresholds: ThresholdConfig = ThresholdConfig()
+
+
+class EvaluateConfig(_Section):
+    ece_bins: int = Field(15, ge=2)
+
+
+class ReportConfig(_Section):
+    top_features: int = Field(15, ge=1)
+
+
+class ExportConfig(_Section):
+    registered_model_name: str = "lead_scorer"
+    alias: str = "candidate"
+
+
+class Params(_Section):
+    schema_: SchemaConfig = Field(SchemaConfig(), alias="schema")
+    generate: GenerateConfig = GenerateConfig()
+    validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
+    featurize: FeaturizeConfig = FeaturizeConfig()
+    train: TrainConfig = TrainConfig()
+    calibrate: CalibrateConfig = CalibrateConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+    report: ReportConfig = ReportConfig()
+    export: ExportConfig = ExportConfig()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _horizons_agree(self) -> Params:
+        if self.generate.horizon_days != self.featurize.horizon_days:
+            raise ValueError(
+                f"generate.horizon_days ({self.generate.horizon_days}) must equal "
+                f"featurize.horizon_days ({self.featurize.horizon_days})"
+            )
+        return self
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate a params file; every error names the file and the offending key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from exc
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    return f"'{key}': {error['msg']}" if key else error["msg"]

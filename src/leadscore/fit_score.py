@@ -1,0 +1,156 @@
+"""The rule-based fit score: points a marketer assigns in YAML, audited per lead.
+
+The model learns who converts; the fit score says who sales *wants*. Keeping it as readable rules
+(and reporting the rules that fired for each lead) lets marketers change it without a retrain.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from leadscore.errors import ConfigError
+
+Grade = Literal["A", "B", "C", "D"]
+GRADES: tuple[str, ...] = ("A", "B", "C", "D")
+# The feature columns a rule may read: cleaned form-fill and location fields, never raw PII.
+FIT_FIELDS: tuple[str, ...] = (
+    "job_seniority", "job_function", "company_size_band", "industry", "country",
+    "world_region", "budget", "authority", "need", "timeline", "email_is_free",
+    "email_is_valid", "phone_is_valid", "form_completeness", "source", "device_type", "is_bot",
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(_Strict):
+    """A half-open numeric interval [min, max) worth some points."""
+
+    min: float = -np.inf
+    max: float = np.inf
+    points: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min >= self.max:
+            raise ValueError(f"range min {self.min} is not below max {self.max}")
+        return self
+
+
+class Rule(_Strict):
+    name: str
+    field: str
+    points: dict[str, float] = Field(default_factory=dict)
+    ranges: tuple[Range, ...] = ()
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Rule:
+        if self.field not in FIT_FIELDS:
+            raise ValueError(
+                f"rule '{self.name}': unknown field '{self.field}'; "
+                f"known fields: {list(FIT_FIELDS)}"
+            )
+        if bool(self.points) == bool(self.ranges):
+            raise ValueError(f"rule '{self.name}': give either 'points' or 'ranges', not both")
+        spans = sorted(self.ranges, key=lambda r: r.min)
+        for left, right in pairwise(spans):
+            if right.min < left.max:
+                raise ValueError(
+                    f"rule '{self.name}': ranges [{left.min}, {left.max}) and "
+                    f"[{right.min}, {right.max}) overlap"
+                )
+        return self
+
+
+class Disqualifier(_Strict):
+    name: str
+    field: str
+    values: tuple[str, ...]
+    max_grade: Grade = "D"
+
+    @model_validator(mode="after")
+    def _known_field(self) -> Disqualifier:
+        if self.field not in FIT_FIELDS:
+            raise ValueError(f"disqualifier '{self.name}': unknown field '{self.field}'")
+        return self
+
+
+class FitRules(_Strict):
+    base: float = 0.0
+    scale_max: float = Field(100.0, gt=0)
+    grades: dict[Grade, float] = Field(default_factory=lambda: {"A": 70, "B": 50, "C": 30})
+    rules: tuple[Rule, ...]
+    disqualifiers: tuple[Disqualifier, ...] = ()
+
+    @model_validator(mode="after")
+    def _grades_descend(self) -> FitRules:
+        cuts = [self.grades.get(g) for g in GRADES[:-1]]
+        if None in cuts or cuts != sorted(cuts, reverse=True):
+            raise ValueError(f"grades must give descending cut-offs for A, B and C, got {cuts}")
+        names = [r.name for r in self.rules]
+        if len(set(names)) != len(names):
+            raise ValueError("rule names must be unique")
+        return self
+
+
+def load_fit_rules(path: str | Path) -> FitRules:
+    try:
+        return FitRules.model_validate(yaml.safe_load(Path(path).read_text()))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: fit-rule file not found") from exc
+    except (ValidationError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: invalid fit rules: {exc}") from exc
+
+
+def score_fit(features: pd.DataFrame, rules: FitRules) -> pd.DataFrame:
+    """Fit score (0–100), grade and the rules that fired, one row per input row."""
+    total = pd.Series(rules.base, index=features.index, dtype="float64")
+    fired = pd.Series("", index=features.index, dtype="object")
+    for rule in rules.rules:
+        if rule.field not in features:
+            continue  # the table lacks this field: the rule cannot fire, rather than guess
+        points = _rule_points(features[rule.field], rule)
+        total += points
+        label = rule.name + points.map("{:+g}".format)
+        fired = fired.where(points == 0, fired + np.where(fired == "", "", "; ") + label)
+    score = total.clip(0, rules.scale_max) * (100.0 / rules.scale_max)
+    grade = _grade(score, rules)
+    for dq in rules.disqualifiers:
+        if dq.field in features:
+            hit = features[dq.field].astype("object").isin(dq.values).to_numpy()
+            grade = np.where(hit & (grade < dq.max_grade), dq.max_grade, grade)
+            fired = fired.where(~hit, fired + np.where(fired == "", "", "; ") + dq.name)
+    return pd.DataFrame({"fit_score": score, "fit_grade": grade, "fit_rules": fired})
+
+
+def _rule_points(values: pd.Series, rule: Rule) -> pd.Series:
+    if rule.points:
+        return values.astype("object").map(_as_key).map(rule.points).astype("float64").fillna(0.0)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    points = np.zeros(len(values))
+    for span in rule.ranges:
+        points[(numbers >= span.min) & (numbers < span.max)] = span.points
+    return pd.Series(points, index=values.index)
+
+
+def _as_key(value: object) -> str | None:
+    """Rule keys are text: 1.0 from a 0/1 flag matches the key "1"."""
+    if pd.isna(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _grade(score: pd.Series, rules: FitRules) -> np.ndarray:
+    cuts = [rules.grades[g] for g in GRADES[:-1]]
+    conditions = [score.to_numpy() >= c for c in cuts]
+    return np.select(conditions, list(GRADES[:-1]), default="D").astype(object)

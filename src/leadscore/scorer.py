@@ -1,0 +1,124 @@
+"""The one object that turns raw leads into scores, for evaluation, batch, API and pyfunc alike.
+
+It is built only from saved, plain-format state (JSON, YAML, LightGBM text) so that every way of
+scoring reads the same files and therefore gives the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from leadscore.calibration import Blend, Calibrator
+from leadscore.config import FeaturizeConfig, SchemaConfig
+from leadscore.features import CategoryEncoder, build_features, describe_feature
+from leadscore.fit_score import FitRules, load_fit_rules, score_fit
+from leadscore.io import read_json
+from leadscore.thresholds import assign_band
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "lead_id", "as_of", "probability", "score", "model_probability", "fit_score", "fit_grade",
+    "band", "reasons", "fit_rules", "model_version", "scored_at",
+)  # fmt: skip
+# Files of a scorer bundle, written by the stage named beside each.
+FEATURES_FILE = "features.json"  # featurize: feature options and the schema mapping
+ENCODER_FILE = "encoder.json"  # train: category vocabularies
+MODEL_FILE = "model.txt"  # train: LightGBM text model
+FIT_RULES_FILE = "fit_rules.yaml"  # calibrate: the rules as trained with
+CALIBRATION_FILE = "calibration.json"  # calibrate: blend, calibrator and thresholds
+N_REASONS = 3
+
+
+def predict_model(booster: lgb.Booster, encoder: CategoryEncoder, features: pd.DataFrame):
+    """The LightGBM model's own probability, from the saved vocabulary's encoding."""
+    return booster.predict(encoder.transform(features[encoder.feature_names_in_]))
+
+
+@dataclass(frozen=True)
+class Scorer:
+    featurize: FeaturizeConfig
+    schema: SchemaConfig
+    encoder: CategoryEncoder
+    booster: lgb.Booster
+    fit_rules: FitRules
+    blend: Blend
+    calibrator: Calibrator
+    thresholds: dict[str, float]
+    model_version: str
+
+    @classmethod
+    def load(cls, directory: str | Path, model_version: str = "dev") -> Scorer:
+        directory = Path(directory)
+        features = read_json(directory / FEATURES_FILE)
+        calibration = read_json(directory / CALIBRATION_FILE)
+        return cls(
+            featurize=FeaturizeConfig.model_validate(features["featurize"]),
+            schema=SchemaConfig.model_validate(features["schema"]),
+            encoder=CategoryEncoder.from_dict(read_json(directory / ENCODER_FILE)),
+            booster=lgb.Booster(model_file=str(directory / MODEL_FILE)),
+            fit_rules=load_fit_rules(directory / FIT_RULES_FILE),
+            blend=Blend(**calibration["blend"]),
+            calibrator=Calibrator(**calibration["calibrator"]),
+            thresholds=calibration["thresholds"],
+            model_version=model_version,
+        )
+
+    def score(
+        self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp
+    ) -> pd.DataFrame:
+        """Score validated, canonical leads as of one moment, with events up to that moment."""
+        snapshots = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "as_of": as_of})
+        snapshots["as_of"] = pd.to_datetime(snapshots["as_of"], utc=True)
+        features = build_features(snapshots, leads, events, self.featurize, self.schema)
+        return self.score_features(features)
+
+    def score_features(self, features: pd.DataFrame) -> pd.DataFrame:
+        """The scores table of the design for rows that already carry their features."""
+        encoded = self.encoder.transform(features[self.encoder.feature_names_in_])
+        model_p = self.booster.predict(encoded)
+        fit = score_fit(features, self.fit_rules).reset_index(drop=True)
+        probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
+        contributions = self.booster.predict(encoded, pred_contrib=True)[:, :-1]
+        return pd.DataFrame(
+            {
+                "lead_id": features["lead_id"].to_numpy(),
+                "as_of": features["as_of"].to_numpy(),
+                "probability": probability,
+                "score": np.rint(probability * 100).astype("int64"),
+                "model_probability": model_p,
+                "fit_score": fit["fit_score"].round(1),
+                "fit_grade": fit["fit_grade"],
+                "band": assign_band(probability, self.thresholds),
+                "reasons": explain(contributions, list(encoded.columns)),
+                "fit_rules": fit["fit_rules"],
+                "model_version": self.model_version,
+                "scored_at": pd.Timestamp.now(tz="UTC"),
+            },
+            columns=list(SCORE_COLUMNS),
+        )
+
+
+def explain(contributions: np.ndarray, names: list[str], top: int = N_REASONS) -> list[str]:
+    """Top signals per lead, grouped by raw input, in a marketer's words with signed log-odds."""
+    sources = [describe_feature(n).source for n in names]
+    groups = sorted(set(sources))
+    onehot = np.zeros((len(names), len(groups)))
+    onehot[np.arange(len(names)), [groups.index(s) for s in sources]] = 1.0
+    grouped = contributions @ onehot
+    labels = np.array([_group_label(g, names, sources, contributions) for g in groups])
+    order = np.argsort(-np.abs(grouped), axis=1)[:, :top]
+    return [
+        "; ".join(f"{labels[j]} {grouped[i, j]:+.2f}" for j in row if grouped[i, j] != 0)
+        for i, row in enumerate(order)
+    ]
+
+
+def _group_label(group: str, names: list[str], sources: list[str], contrib: np.ndarray) -> str:
+    """Name a group by its most influential feature's plain-language description."""
+    members = [k for k, s in enumerate(sources) if s == group]
+    strongest = members[int(np.argmax(np.abs(contrib[:, members]).mean(axis=0)))]
+    return describe_feature(names[strongest]).description

@@ -1,0 +1,64 @@
+"""calibrate: blend the model with the fit score, calibrate, and choose the band thresholds.
+
+The validation window is split by lead time: its earlier half fits the blend, its later half the
+calibrator, so neither step is judged on the rows it was fitted on.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import lightgbm as lgb
+import mlflow
+
+from leadscore.calibration import choose_method, fit_blend, fit_calibrator
+from leadscore.config import CalibrateConfig
+from leadscore.features import CategoryEncoder
+from leadscore.fit_score import load_fit_rules, score_fit
+from leadscore.io import read_json, read_table, write_json
+from leadscore.scorer import (
+    CALIBRATION_FILE,
+    ENCODER_FILE,
+    FIT_RULES_FILE,
+    MODEL_FILE,
+    predict_model,
+)
+from leadscore.thresholds import choose_thresholds
+from leadscore.tracking import resume_run
+
+
+def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: Path) -> dict:
+    features = read_table(features_path)
+    valid = features[features["split"] == "valid"].sort_values("created_at", kind="stable")
+    encoder = CategoryEncoder.from_dict(read_json(bundle_dir / ENCODER_FILE))
+    booster = lgb.Booster(model_file=str(bundle_dir / MODEL_FILE))
+    rules = load_fit_rules(cfg.fit_rules)
+    shutil.copyfile(cfg.fit_rules, bundle_dir / FIT_RULES_FILE)
+    model_p = predict_model(booster, encoder, valid)
+    fit = score_fit(valid, rules)["fit_score"].to_numpy()
+    y = valid["label"].to_numpy()
+    later = valid["created_at"] >= valid["created_at"].median()
+    blend = fit_blend(model_p[~later], fit[~later], y[~later], cfg.blend_weight)
+    z = blend.logit(model_p, fit)
+    losses = choose_method(z[later], y[later])
+    method = min(losses, key=losses.get) if cfg.method == "auto" else cfg.method
+    calibrator = fit_calibrator(z[later], y[later], method)
+    first = valid["age_days"] == valid["age_days"].min()  # the moment a new lead arrives
+    days = (valid["created_at"].max() - valid["created_at"].min()).total_seconds() / 86400
+    leads_per_day = first.sum() / max(days, 1.0)
+    thresholds = choose_thresholds(calibrator.predict(z[first]), leads_per_day, cfg.thresholds)
+    calibration = {
+        "blend": asdict(blend),
+        "calibrator": calibrator.to_dict(),
+        "thresholds": thresholds,
+        "method_log_loss": losses,
+    }
+    write_json(calibration, bundle_dir / CALIBRATION_FILE)
+    with resume_run(run_file):
+        mlflow.log_params({"calibrate.method": method, "calibrate.blend_weight": cfg.blend_weight})
+        mlflow.log_metrics({f"calibrate.{k}_log_loss": v for k, v in losses.items()})
+        mlflow.log_metrics({f"blend.{k}": v for k, v in asdict(blend).items()})
+        mlflow.log_metrics({f"threshold.{k}": v for k, v in thresholds.items()})
+    return {"method": method, "blend": asdict(blend), "thresholds": thresholds}

@@ -1,0 +1,65 @@
+"""export: the self-describing artifact in models/lead_scorer, registered in MLflow."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+
+from leadscore.artifact import (
+    BUNDLE,
+    METADATA_FILE,
+    LeadScorerModel,
+    file_fingerprint,
+    git_commit,
+    library_versions,
+)
+from leadscore.config import ExportConfig, Params
+from leadscore.io import read_json, write_json
+from leadscore.tracking import resume_run
+
+
+def run(
+    cfg: ExportConfig,
+    params: Params,
+    bundle_dir: Path,
+    features_path: Path,
+    metrics_path: Path,
+    run_file: Path,
+    out_dir: Path,
+) -> dict:
+    run_id = read_json(run_file)["run_id"]
+    fingerprint = file_fingerprint(features_path)
+    metadata = {
+        "model_version": f"{run_id[:12]}-{fingerprint[:8]}",
+        "mlflow_run_id": run_id,
+        "data_fingerprint": fingerprint,
+        "git_commit": git_commit(),
+        "libraries": library_versions(),
+        "params": params.model_dump(by_alias=True, mode="json"),
+        "metrics": read_json(metrics_path),
+    }
+    write_json(metadata, bundle_dir / METADATA_FILE)
+    requirements = [
+        f"{lib}=={v}" for lib, v in metadata["libraries"].items() if v and lib != "leadscore"
+    ]
+    model = {
+        "python_model": LeadScorerModel(),
+        "artifacts": {BUNDLE: str(bundle_dir)},
+        "pip_requirements": requirements,
+    }
+    shutil.rmtree(out_dir, ignore_errors=True)
+    mlflow.pyfunc.save_model(str(out_dir), **model)
+    with resume_run(run_file):
+        info = mlflow.pyfunc.log_model(
+            name="lead_scorer", **model, registered_model_name=cfg.registered_model_name
+        )
+    version = info.registered_model_version
+    MlflowClient().set_registered_model_alias(cfg.registered_model_name, cfg.alias, version)
+    return {
+        "artifact": str(out_dir),
+        "model_version": metadata["model_version"],
+        "registered": f"{cfg.registered_model_name} v{version} @{cfg.alias}",
+    }

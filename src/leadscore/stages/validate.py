@@ -1,0 +1,36 @@
+"""validate: split the raw tables into valid rows and a quarantine with reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from leadscore.config import SchemaConfig, ValidateConfig
+from leadscore.io import read_table, write_json, write_table
+from leadscore.validation import check_reject_rate, validate_events, validate_leads
+
+
+def run(
+    schema: SchemaConfig,
+    cfg: ValidateConfig,
+    leads_path: Path,
+    events_path: Path | None,
+    out_dir: Path,
+    summary_path: Path,
+    now: pd.Timestamp | None = None,
+) -> dict:
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    tolerance = cfg.future_tolerance_hours
+    results = {"leads": validate_leads(read_table(leads_path), schema, now, tolerance)}
+    if events_path is not None:
+        known = results["leads"].valid["lead_id"]
+        raw_events = read_table(events_path)
+        results["events"] = validate_events(raw_events, schema, known, now, tolerance)
+    for table, result in results.items():
+        write_table(result.valid, out_dir / f"{table}.parquet")
+        write_table(result.quarantine, out_dir / f"{table}_quarantine.parquet")
+    summary = {table: result.summary() for table, result in results.items()}
+    write_json(summary, summary_path)
+    check_reject_rate(results, cfg.max_reject_rate)
+    return summary

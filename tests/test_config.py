@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from leadscore.config import Params, load_params
+from leadscore.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_repository_params_load_and_match_defaults():
+    params = load_params(REPO / "params.yaml")
+    assert params.train.learning_rate == 0.05
+    assert params.featurize.snapshot_ages_days == (0.0, 1.0, 7.0)
+    assert params.schema_.leads["lead_id"] == "lead_id"
+
+
+def test_empty_file_gives_defaults(tmp_path):
+    assert load_params(write(tmp_path, "")) == Params()
+
+
+def test_unknown_key_is_named_with_the_file(tmp_path):
+    path = write(tmp_path, "train:\n  learnig_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"params\.yaml: unknown key 'train\.learnig_rate'"):
+        load_params(path)
+
+
+def test_unknown_section_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'trian'"):
+        load_params(write(tmp_path, "trian: {}\n"))
+
+
+def test_bad_value_names_the_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"'train\.learning_rate'"):
+        load_params(write(tmp_path, "train:\n  learning_rate: -1\n"))
+
+
+def test_unknown_schema_role_is_rejected(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown role\(s\) \['lead_number'\]"):
+        load_params(write(tmp_path, "schema:\n  leads: {lead_number: id}\n"))
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_params(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_params(write(tmp_path, "train: [\n"))
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_params(write(tmp_path, "- 1\n"))
+
+
+def test_horizons_must_agree(tmp_path):
+    with pytest.raises(ConfigError, match="horizon_days"):
+        load_params(write(tmp_path, "featurize:\n  horizon_days: 14\n"))
+
+
+def test_params_are_frozen():
+    params = Params()
+    with pytest.raises(ValueError):
+        params.train.learning_rate = 0.2
