@@ -94,7 +94,9 @@ def test_empty_table_is_an_error():
 
 
 def test_missing_required_column_names_it_and_lists_found():
-    with pytest.raises(SchemaError, match=r"created_at \(column 'created_at'\).*found: \['lead_id'"):
+    with pytest.raises(
+        SchemaError, match=r"created_at \(column 'created_at'\).*found: \['lead_id'"
+    ):
         validate_leads(leads().drop(columns="created_at"), SCHEMA, NOW, 24)
 
 
@@ -116,7 +118,10 @@ def test_events_outcomes():
     )
     result = validate_events(events, SCHEMA, pd.Series(["a", "b", "c"]), NOW, 24)
     assert result.quarantine["reason"].tolist() == [
-        "unknown_lead_id", "missing_lead_id", "unparseable_ts", "missing_event_type"
+        "unknown_lead_id",
+        "missing_lead_id",
+        "unparseable_ts",
+        "missing_event_type",
     ]
     assert result.valid["lead_id"].tolist() == ["a"]
     assert result.summary()["input"] == 5

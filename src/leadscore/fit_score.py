@@ -128,7 +128,8 @@ def score_fit(features: pd.DataFrame, rules: FitRules) -> pd.DataFrame:
             hit = features[dq.field].astype("object").isin(dq.values).to_numpy()
             grade = np.where(hit & (grade < dq.max_grade), dq.max_grade, grade)
             fired = fired.where(~hit, fired + np.where(fired == "", "", "; ") + dq.name)
-    return pd.DataFrame({"fit_score": score, "fit_grade": grade, "fit_rules": fired})
+    frame = pd.DataFrame({"fit_score": score, "fit_grade": grade, "fit_rules": fired})
+    return frame.astype({"fit_grade": "str", "fit_rules": "str"})
 
 
 def _rule_points(values: pd.Series, rule: Rule) -> pd.Series:
