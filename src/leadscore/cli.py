@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,23 +40,31 @@ def _verb(func: Callable[..., dict]) -> Callable[..., None]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s leadscore %(message)s")
+        started = time.perf_counter()
+        log.info("%s: started", func.__name__)
         try:
             summary = func(*args, **kwargs)
         except LeadscoreError as exc:
             typer.echo(f"leadscore {func.__name__}: error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from exc
+        log.info("%s: done in %.1f s", func.__name__, time.perf_counter() - started)
         typer.echo(json.dumps(summary, indent=2, default=str))
 
     return app.command(name=func.__name__)(wrapper)
 
 
 @_verb
-def generate(out_dir: Path = Path("data/raw"), params: ParamsOpt = DEFAULT_PARAMS) -> dict:
+def generate(
+    out_dir: Path = Path("data/raw"),
+    leads: Annotated[int | None, typer.Option(min=1, help="Override generate.n_leads.")] = None,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
     """Write synthetic demo leads, events and the generator's true probabilities."""
     from leadscore.stages import generate as stage
 
-    return stage.run(load_params(params).generate, out_dir)
+    cfg = load_params(params).generate
+    return stage.run(cfg if leads is None else cfg.model_copy(update={"n_leads": leads}), out_dir)
 
 
 @_verb

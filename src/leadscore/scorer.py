@@ -68,11 +68,13 @@ class Scorer:
         )
 
     def score(
-        self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp
+        self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series
     ) -> pd.DataFrame:
-        """Score validated, canonical leads as of one moment, with events up to that moment."""
-        snapshots = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "as_of": as_of})
-        snapshots["as_of"] = pd.to_datetime(snapshots["as_of"], utc=True)
+        """Score validated, canonical leads as of a moment (one, or one per lead)."""
+        moments = pd.to_datetime(
+            as_of.to_numpy() if isinstance(as_of, pd.Series) else as_of, utc=True
+        )
+        snapshots = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "as_of": moments})
         features = build_features(snapshots, leads, events, self.featurize, self.schema)
         return self.score_features(features)
 

@@ -1,0 +1,137 @@
+"""The real pipeline, end to end: `dvc repro` on a small generated table in a temporary folder."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from leadscore.artifact import load_scorer
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
+
+
+def run(cmd: list[str], cwd: Path, env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("pipeline")
+    for name in ("dvc.yaml", "config", "src"):
+        source = REPO / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy
+        copy(source, root / name)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["generate"]["n_leads"] = 4000
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+    }
+    run(["dvc", "init", "--no-scm", "-q"], root, env)
+    run(["dvc", "repro"], root, env)
+    return root, env
+
+
+def test_pipeline_writes_every_declared_artifact(project):
+    root, _ = project
+    for path in (
+        "reports/metrics.json",
+        "reports/model_report.html",
+        "reports/validation.json",
+        "reports/plots/calibration.csv",
+        "models/lead_scorer/MLmodel",
+    ):
+        assert (root / path).exists(), path
+
+
+def test_held_out_metrics_beat_baselines_and_stay_below_the_best_achievable(project):
+    metrics = json.loads((project[0] / "reports/metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.65
+    assert metrics["roc_auc"] > metrics["fit_only"]["roc_auc"]
+    assert metrics["log_loss"] < metrics["base_rate"]["log_loss"]
+    assert 0.6 < metrics["bayes_roc_auc"] < 0.99
+    assert metrics["roc_auc_on_bayes_rows"] <= metrics["bayes_roc_auc"] + 0.03
+
+
+def test_second_repro_has_nothing_to_do_and_metrics_show(project):
+    root, env = project
+    again = run(["dvc", "repro"], root, env)
+    assert "Data and pipelines are up to date" in again.stdout + again.stderr
+    shown = run(["dvc", "metrics", "show"], root, env).stdout
+    assert "roc_auc" in shown
+
+
+def test_mlflow_holds_the_run_and_the_registered_model(project):
+    root, env = project
+    client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
+    run_id = json.loads((root / "data/model/run.json").read_text())["run_id"]
+    logged = client.get_run(run_id).data
+    assert "train.learning_rate" in logged.params
+    assert 0.5 < logged.metrics["test.roc_auc"] <= 1
+    version = client.get_model_version_by_alias("lead_scorer", "candidate")
+    assert version.run_id == run_id
+
+
+def test_batch_scoring_reconciles_and_matches_pyfunc(project):
+    root, env = project
+    leads = pd.read_parquet(root / "data/raw/leads.parquet").head(300)
+    leads.loc[0, "created_at"] = pd.NaT  # one bad row must land in the quarantine
+    leads.drop(columns=["converted", "converted_at"]).to_parquet(root / "tonight.parquet")
+    as_of = "2026-10-01T00:00:00Z"
+    done = run(
+        [
+            "leadscore",
+            "score",
+            "--model",
+            "models/lead_scorer",
+            "--leads",
+            "tonight.parquet",
+            "--events",
+            "data/raw/events.parquet",
+            "--out",
+            "scores.parquet",
+            "--as-of",
+            as_of,
+        ],
+        root,
+        env,
+    )
+    summary = json.loads(done.stdout)
+    assert (summary["read"], summary["scored"], summary["quarantined"]) == (300, 299, 1)
+    scores = pd.read_parquet(root / "scores.parquet")
+    assert scores["probability"].between(0, 1).all() and scores["band"].notna().all()
+    quarantine = pd.read_parquet(root / "scores_quarantine.parquet")
+    assert quarantine["reason"].tolist() == ["missing_created_at"]
+    pyfunc = mlflow.pyfunc.load_model(str(root / "models/lead_scorer"))
+    direct = load_scorer(root / "models/lead_scorer")
+    sample = leads.iloc[1:50].drop(columns=["converted", "converted_at"]).assign(as_of=as_of)
+    via_pyfunc = pyfunc.predict(sample)
+    via_scorer = direct.score(sample.drop(columns="as_of"), None, pd.Timestamp(as_of))
+    np.testing.assert_allclose(
+        via_pyfunc["probability"], via_scorer["probability"], rtol=0, atol=1e-12
+    )
+
+
+def test_bad_params_fail_the_stage_with_a_named_key(project):
+    root, env = project
+    bad = root / "bad_params.yaml"
+    bad.write_text("train:\n  learnig_rate: 0.1\n")
+    done = run(["leadscore", "train", "--params", str(bad)], root, env, check=False)
+    assert done.returncode == 2
+    assert "unknown key 'train.learnig_rate'" in done.stderr
