@@ -1,0 +1,28 @@
+"""Channel features: the source a lead came from and the section of the site it landed on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from leadscore.features.cleaning import clean_text, per_distinct
+
+
+def channel_features(leads: pd.DataFrame, placeholders: Iterable[str]) -> pd.DataFrame:
+    """One row per lead: lower-cased source and the landing page's first path segment."""
+    out = pd.DataFrame(index=leads.index)
+    if "source" in leads:
+        out["source"] = clean_text(leads["source"], placeholders).str.lower()
+    if "landing_page" in leads:
+        page = clean_text(leads["landing_page"], placeholders)
+        out["landing_section"] = per_distinct(page, landing_section).astype("str")
+    return out
+
+
+def landing_section(url: str) -> str:
+    """ "https://site/blog/post" -> "blog"; the site's root is "home"."""
+    path = urlsplit(url if "//" in url else "//x/" + url.lstrip("/")).path
+    first = path.strip("/").split("/")[0].lower()
+    return first or "home"

@@ -1,0 +1,85 @@
+"""Location features: country, region, city, the lead's time zone and its region of the world.
+
+The time zone is what makes weekday and hour meaningful (a lead at 09:00 in Sydney is not a lead at
+23:00 UTC). It comes from the IANA database via ``pytz`` for the country, refined by region where a
+country spans several zones; country names and codes are normalised with ``pycountry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import pycountry
+import pytz
+
+from leadscore.features.cleaning import clean_text, per_distinct
+
+# Countries whose zones pytz lists with a sparsely populated one first: use the main one.
+MAIN_ZONE: dict[str, str] = {
+    "AU": "Australia/Sydney", "BR": "America/Sao_Paulo", "CA": "America/Toronto",
+    "RU": "Europe/Moscow", "US": "America/New_York", "MX": "America/Mexico_City",
+}  # fmt: skip
+# Regions (state/province codes) of multi-zone countries that are not in the main zone.
+REGION_ZONE: dict[tuple[str, str], str] = {
+    **{("US", s): "America/Los_Angeles" for s in ("CA", "WA", "OR", "NV")},
+    **{("US", s): "America/Denver" for s in ("CO", "UT", "NM", "WY", "MT", "ID")},
+    **{("US", s): "America/Chicago" for s in (
+        "TX", "IL", "MN", "WI", "MO", "IA", "LA", "OK", "KS", "NE", "AR", "MS", "AL", "TN",
+        "SD", "ND")},
+    ("US", "AZ"): "America/Phoenix", ("US", "AK"): "America/Anchorage",
+    ("US", "HI"): "Pacific/Honolulu",
+    ("CA", "BC"): "America/Vancouver", ("CA", "AB"): "America/Edmonton",
+    ("CA", "SK"): "America/Regina", ("CA", "MB"): "America/Winnipeg",
+    ("CA", "NS"): "America/Halifax", ("CA", "NB"): "America/Moncton",
+    ("CA", "NL"): "America/St_Johns",
+    ("AU", "VIC"): "Australia/Melbourne", ("AU", "QLD"): "Australia/Brisbane",
+    ("AU", "SA"): "Australia/Adelaide", ("AU", "WA"): "Australia/Perth",
+    ("AU", "TAS"): "Australia/Hobart", ("AU", "NT"): "Australia/Darwin",
+}  # fmt: skip
+NORTH_AMERICA: frozenset[str] = frozenset({"US", "CA", "BM", "GL", "PM"})
+
+
+def location_features(leads: pd.DataFrame, placeholders: Iterable[str]) -> pd.DataFrame:
+    """One row per lead: country (ISO code), region, city, time zone and world region."""
+    out = pd.DataFrame(index=leads.index)
+    if "country" in leads:
+        out["country"] = per_distinct(clean_text(leads["country"], placeholders), country_code)
+    for field in ("region", "city"):
+        if field in leads:
+            out[field] = clean_text(leads[field], placeholders).str.title()
+    if "country" in out:
+        region = clean_text(leads["region"], placeholders) if "region" in leads else None
+        out["timezone"] = timezone(out["country"], region)
+        out["world_region"] = per_distinct(out["country"], world_region).astype("str")
+    return out.astype({c: "str" for c in out.columns})
+
+
+def country_code(value: str) -> str | None:
+    """ISO 3166-1 alpha-2 from a code or a name ("DE", "DEU", "Germany"); None if unknown."""
+    try:
+        return pycountry.countries.lookup(value).alpha_2
+    except LookupError:
+        return None
+
+
+def timezone(country: pd.Series, region: pd.Series | None) -> pd.Series:
+    """The IANA zone of each lead, from its region where the country has several."""
+    zone = per_distinct(country, _country_zone)
+    if region is not None:
+        keys = pd.Series(list(zip(country, region.str.upper(), strict=True)), index=country.index)
+        zone = keys.map(REGION_ZONE).fillna(zone)
+    return zone.astype("str")
+
+
+def world_region(country: str) -> str:
+    """The continent of the country's main zone, with the Americas split north and south."""
+    continent = _country_zone(country).split("/")[0]
+    if continent == "America":
+        return "North America" if country in NORTH_AMERICA else "Latin America"
+    return continent
+
+
+def _country_zone(country: str) -> str:
+    zones = pytz.country_timezones.get(country, ["UTC"])
+    return MAIN_ZONE.get(country, zones[0])
