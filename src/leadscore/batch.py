@@ -8,7 +8,7 @@ import pandas as pd
 
 from leadscore.errors import RejectRateError
 from leadscore.io import read_table, write_table
-from leadscore.scorer import Scorer
+from leadscore.scorer import TOP_BAND, Scorer
 from leadscore.validation import QUARANTINE_COLUMNS, validate_events, validate_leads
 
 FUTURE_TOLERANCE_HOURS = 0.0  # at scoring time, nothing may come from after the as-of moment
@@ -40,7 +40,7 @@ def score_tables(
         )
         events = checked.valid
         quarantine.append(checked.quarantine.assign(reason="event:" + checked.quarantine["reason"]))
-    scores = scorer.score(leads.valid, events, as_of)
+    scores = scorer.score(leads.valid, events, as_of, explain_bands=TOP_BAND)
     write_table(scores, out_path)
     rejected = pd.concat(quarantine, ignore_index=True)[QUARANTINE_COLUMNS]
     write_table(rejected, quarantine_path(out_path))

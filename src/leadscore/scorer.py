@@ -18,7 +18,7 @@ from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.features import CategoryEncoder, build_features, describe_feature
 from leadscore.fit_score import FitRules, load_fit_rules, score_fit
 from leadscore.io import read_json
-from leadscore.thresholds import assign_band
+from leadscore.thresholds import BANDS, assign_band
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "lead_id", "as_of", "probability", "score", "model_probability", "fit_score", "fit_grade",
@@ -31,6 +31,7 @@ MODEL_FILE = "model.txt"  # train: LightGBM text model
 FIT_RULES_FILE = "fit_rules.yaml"  # calibrate: the rules as trained with
 CALIBRATION_FILE = "calibration.json"  # calibrate: blend, calibrator and thresholds
 N_REASONS = 3
+TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run writes
 
 
 def predict_model(booster: lgb.Booster, encoder: CategoryEncoder, features: pd.DataFrame):
@@ -68,34 +69,48 @@ class Scorer:
         )
 
     def score(
-        self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series
+        self,
+        leads: pd.DataFrame,
+        events: pd.DataFrame | None,
+        as_of: pd.Timestamp | pd.Series,
+        explain_bands: tuple[str, ...] | None = None,
     ) -> pd.DataFrame:
         """Score validated, canonical leads as of a moment (one, or one per lead)."""
-        moments = pd.to_datetime(
-            as_of.to_numpy() if isinstance(as_of, pd.Series) else as_of, utc=True
-        )
+        moments = pd.to_datetime(as_of.array if isinstance(as_of, pd.Series) else as_of, utc=True)
         snapshots = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "as_of": moments})
         features = build_features(snapshots, leads, events, self.featurize, self.schema)
-        return self.score_features(features)
+        return self.score_features(features, explain_bands)
 
-    def score_features(self, features: pd.DataFrame) -> pd.DataFrame:
-        """The scores table of the design for rows that already carry their features."""
+    def score_features(
+        self, features: pd.DataFrame, explain_bands: tuple[str, ...] | None = None
+    ) -> pd.DataFrame:
+        """The scores table of the design for rows that already carry their features.
+
+        Reasons need exact TreeSHAP, which costs far more than the score itself; with
+        ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
+        what a nightly run needs: sales reads the reasons of the leads it will call.
+        """
         encoded = self.encoder.transform(features[self.encoder.feature_names_in_])
         model_p = self.booster.predict(encoded)
         fit = score_fit(features, self.fit_rules).reset_index(drop=True)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
-        contributions = self.booster.predict(encoded, pred_contrib=True)[:, :-1]
+        band = assign_band(probability, self.thresholds)
+        wanted = np.ones(len(band), bool) if explain_bands is None else np.isin(band, explain_bands)
+        reasons = np.full(len(band), "", dtype=object)
+        if wanted.any():
+            contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
+            reasons[wanted] = explain(contributions, list(encoded.columns))
         return pd.DataFrame(
             {
                 "lead_id": features["lead_id"].to_numpy(),
-                "as_of": features["as_of"].to_numpy(),
+                "as_of": features["as_of"].array,
                 "probability": probability,
                 "score": np.rint(probability * 100).astype("int64"),
                 "model_probability": model_p,
                 "fit_score": fit["fit_score"].round(1),
                 "fit_grade": fit["fit_grade"],
-                "band": assign_band(probability, self.thresholds),
-                "reasons": explain(contributions, list(encoded.columns)),
+                "band": band,
+                "reasons": pd.Series(reasons, dtype="str"),
                 "fit_rules": fit["fit_rules"],
                 "model_version": self.model_version,
                 "scored_at": pd.Timestamp.now(tz="UTC"),

@@ -12,7 +12,7 @@ from leadscore.config import EvaluateConfig
 from leadscore.evaluation import cumulative_gain, held_out_metrics
 from leadscore.io import read_table, write_json, write_table
 from leadscore.metrics import reliability_table
-from leadscore.scorer import Scorer
+from leadscore.scorer import TOP_BAND, Scorer
 from leadscore.tracking import flatten, resume_run
 
 
@@ -31,7 +31,7 @@ def run(
     base_rate = float(features.loc[features["split"] == "train", "label"].mean())
     scores = (
         Scorer.load(bundle_dir)
-        .score_features(test)
+        .score_features(test, explain_bands=TOP_BAND)
         .assign(label=test["label"].to_numpy(), age_days=test["age_days"])
     )
     truth = read_table(truth_path) if truth_path is not None else None
