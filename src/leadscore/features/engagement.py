@@ -41,7 +41,7 @@ def engagement_features(
         for w in windows_days:
             out[f"{name}_{w:g}d"] = _count(row[hit & (age < w)], n)
         out[f"{name}_days_since"] = _min_age(row[hit], age[hit], n)
-        out[f"{name}_decayed"] = np.bincount(row[hit], weights=decay[hit], minlength=n)
+        out[f"{name}_decayed"] = np.bincount(row[hit], weights=decay[hit], minlength=n) * 1.0
     for w in windows_days:
         out[f"events_{w:g}d"] = _count(row[age < w], n)
     widest = max(windows_days)
@@ -71,7 +71,7 @@ def _pairs(snapshots: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, .
     )
     event, row = joined["event"].to_numpy(), joined["row"].to_numpy()
     age = _days(snapshots["as_of"])[row] - _days(events["ts"])[event]
-    kind = pd.Categorical(events["event_type"], categories=ENGAGEMENT_TYPES).codes.astype("int64")
+    kind = pd.Index(ENGAGEMENT_TYPES).get_indexer(events["event_type"])
     kind = np.where(kind < 0, len(ENGAGEMENT_TYPES) - 1, kind)[event]  # unknown types -> other
     seen = age >= 0
     return row[seen], age[seen], kind[seen]

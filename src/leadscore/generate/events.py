@@ -50,7 +50,7 @@ def draw_sales_cycle(
     owner = np.repeat(np.arange(len(leads)), per_lead)
     span = (end - start).dt.total_seconds().to_numpy() / 86400
     lead_start = (start - leads["created_at"]).dt.total_seconds().to_numpy() / 86400
-    offset_days = lead_start[owner] + rng.random(len(owner)) * span[owner]
+    offset_days = lead_start[owner] + (1.0 - rng.random(len(owner))) * span[owner]  # after T
     types = np.asarray(SALES_CYCLE, dtype=object)[rng.integers(0, len(SALES_CYCLE), len(owner))]
     return _frame(rng, leads, owner, offset_days, types)
 

@@ -1,0 +1,96 @@
+"""The encoder's saved vocabulary, the catalog, and the one feature code path on demo data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.features import FAMILIES, CategoryEncoder, build_features, describe_feature
+from leadscore.features.catalog import _FIXED, _PATTERNS
+from leadscore.schema import PERSONAL_ROLES
+from leadscore.snapshots import data_end, make_snapshots
+
+
+def test_rare_and_unseen_levels_become_other_and_missing_stays_missing():
+    train = pd.DataFrame({"browser": ["Chrome"] * 5 + ["Opera"] + [None], "n": range(7)})
+    encoder = CategoryEncoder(min_count=2).fit(train)
+    out = encoder.transform(pd.DataFrame({"browser": ["Chrome", "Opera", "Lynx", None],
+                                          "n": ["1", 2, None, 4]}))  # fmt: skip
+    assert list(out["browser"].cat.categories) == ["Chrome", "__other__"]
+    assert out["browser"].tolist()[:3] == ["Chrome", "__other__", "__other__"]
+    assert pd.isna(out["browser"].iloc[3])
+    assert out["n"].dtype == "float64" and np.isnan(out["n"].iloc[2])
+
+
+def test_vocabulary_round_trips_through_plain_json_state():
+    train = pd.DataFrame({"a": ["x", "y", "x"], "b": [1.0, 2.0, 3.0]})
+    encoder = CategoryEncoder(min_count=1).fit(train)
+    again = CategoryEncoder.from_dict(encoder.to_dict())
+    pd.testing.assert_frame_equal(encoder.transform(train), again.transform(train))
+    missing = again.transform(train[["b"]])  # a table without an optional column still scores
+    assert missing["a"].isna().all()
+
+
+@pytest.fixture(scope="module")
+def built(clean, params):
+    leads, events = clean
+    snapshots = make_snapshots(leads, (0.0, 1.0, 7.0), 30.0, data_end(leads, events))
+    keys = snapshots[["lead_id", "as_of"]]
+    return keys, build_features(keys, leads, events, params.featurize, params.schema_)
+
+
+def test_one_row_per_snapshot_in_the_same_order(built):
+    keys, features = built
+    assert len(features) == len(keys)
+    assert features["lead_id"].tolist() == keys["lead_id"].tolist()
+    assert (features["as_of"].to_numpy() == keys["as_of"].to_numpy()).all()
+
+
+def test_every_family_is_present_and_every_feature_is_in_the_catalog(built):
+    _, features = built
+    names = [c for c in features.columns if c not in ("lead_id", "as_of")]
+    infos = [describe_feature(n) for n in names]
+    assert {i.family for i in infos} == set(FAMILIES)
+    listed = [n in _FIXED or any(p.fullmatch(n) for p, _ in _PATTERNS) for n in names]
+    assert all(listed), [n for n, ok in zip(names, listed) if not ok]
+
+
+def test_no_personal_value_reaches_the_features(built, clean):
+    _, features = built
+    leads, _ = clean
+    text = features.select_dtypes(exclude="number").astype("str")
+    for role in PERSONAL_ROLES:
+        assert not text.isin(leads[role].dropna().tolist()).any().any(), role
+        assert role not in features.columns
+
+
+def test_a_subset_of_snapshots_gets_exactly_the_same_features(built, clean, params):
+    """Scoring one lead must see what training saw for it: features never depend on the batch."""
+    keys, features = built
+    leads, events = clean
+    pick = keys.sample(25, random_state=0).sort_index()
+    alone = build_features(pick, leads, events, params.featurize, params.schema_)
+    pd.testing.assert_frame_equal(alone, features.loc[pick.index].reset_index(drop=True))
+
+
+def test_later_events_leave_every_feature_unchanged(built, clean, params):
+    keys, features = built
+    leads, events = clean
+    first = keys.groupby("lead_id", sort=False).head(1).reset_index(drop=True)
+    cut = events["lead_id"].map(first.set_index("lead_id")["as_of"])
+    before = events[events["ts"] <= cut]
+    assert len(before) < len(events)
+    pd.testing.assert_frame_equal(
+        build_features(first, leads, events, params.featurize, params.schema_),
+        build_features(first, leads, before, params.featurize, params.schema_),
+    )
+
+
+def test_unknown_lead_ids_are_an_input_error(clean, params):
+    from leadscore.errors import InputError
+
+    leads, events = clean
+    ghost = pd.DataFrame({"lead_id": ["nobody"], "as_of": [pd.Timestamp.now(tz="UTC")]})
+    with pytest.raises(InputError, match="unknown lead ids"):
+        build_features(ghost, leads, events, params.featurize, params.schema_)
