@@ -15,6 +15,7 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+import yaml
 
 from leadscore.io import read_json
 from leadscore.scorer import Scorer
@@ -45,8 +46,14 @@ class LeadScorerModel(mlflow.pyfunc.PythonModel):
 
 
 def load_scorer(path: str | Path) -> Scorer:
-    """Load the scorer from an exported artifact directory (``models/lead_scorer``)."""
-    return load_bundle(Path(path) / "artifacts" / BUNDLE)
+    """Load the scorer from an exported artifact directory (``models/lead_scorer``).
+
+    The bundle's place inside the artifact is read from its ``MLmodel`` file, where MLflow
+    recorded it, so this loads exactly the files ``mlflow.pyfunc.load_model`` would.
+    """
+    mlmodel = yaml.safe_load((Path(path) / "MLmodel").read_text())
+    bundle = mlmodel["flavors"]["python_function"]["artifacts"][BUNDLE]["path"]
+    return load_bundle(Path(path) / bundle)
 
 
 def load_bundle(path: Path) -> Scorer:

@@ -53,7 +53,7 @@ def test_every_family_is_present_and_every_feature_is_in_the_catalog(built):
     infos = [describe_feature(n) for n in names]
     assert {i.family for i in infos} == set(FAMILIES)
     listed = [n in _FIXED or any(p.fullmatch(n) for p, _ in _PATTERNS) for n in names]
-    assert all(listed), [n for n, ok in zip(names, listed) if not ok]
+    assert all(listed), [n for n, ok in zip(names, listed, strict=True) if not ok]
 
 
 def test_no_personal_value_reaches_the_features(built, clean):
@@ -75,7 +75,7 @@ def test_a_subset_of_snapshots_gets_exactly_the_same_features(built, clean, para
 
 
 def test_later_events_leave_every_feature_unchanged(built, clean, params):
-    keys, features = built
+    keys, _ = built
     leads, events = clean
     first = keys.groupby("lead_id", sort=False).head(1).reset_index(drop=True)
     cut = events["lead_id"].map(first.set_index("lead_id")["as_of"])
