@@ -30,9 +30,11 @@ def score_tables(
     leads = validate_leads(read_table(leads_path), scorer.schema, as_of, FUTURE_TOLERANCE_HOURS)
     quarantine = [leads.quarantine]
     events = None
+    skipped = 0
     if events_path is not None:
+        raw_events, skipped = _events_of(read_table(events_path), leads.valid["lead_id"], scorer)
         checked = validate_events(
-            read_table(events_path),
+            raw_events,
             scorer.schema,
             leads.valid["lead_id"],
             pd.Timestamp.now(tz="UTC"),
@@ -49,6 +51,7 @@ def score_tables(
         "scored": len(scores),
         "quarantined": len(leads.quarantine),
         "events_quarantined": len(rejected) - len(leads.quarantine),
+        "events_skipped": skipped,
         "bands": {str(k): int(v) for k, v in scores["band"].value_counts().sort_index().items()},
         "as_of": str(as_of),
     }
@@ -61,3 +64,18 @@ def score_tables(
             f"({rate:.1%}) > --max-reject-rate {max_reject_rate:.1%}"
         )
     return summary
+
+
+def _events_of(
+    events: pd.DataFrame, lead_ids: pd.Series, scorer: Scorer
+) -> tuple[pd.DataFrame, int]:
+    """Keep the events of the leads being scored.
+
+    A nightly event log covers every lead, not just tonight's table: events of other leads are
+    not errors, only irrelevant, so they are counted as skipped rather than quarantined.
+    """
+    column = scorer.schema.events.get("lead_id", "lead_id")
+    if column not in events:
+        return events, 0  # validation names the missing column
+    mine = events[column].astype("str").isin(lead_ids)
+    return events[mine], int((~mine).sum())

@@ -36,7 +36,7 @@ TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run wri
 
 def predict_model(booster: lgb.Booster, encoder: CategoryEncoder, features: pd.DataFrame):
     """The LightGBM model's own probability, from the saved vocabulary's encoding."""
-    return booster.predict(encoder.transform(features[encoder.feature_names_in_]))
+    return booster.predict(encoder.transform(features))
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Scorer:
         ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
         what a nightly run needs: sales reads the reasons of the leads it will call.
         """
-        encoded = self.encoder.transform(features[self.encoder.feature_names_in_])
+        encoded = self.encoder.transform(features)
         model_p = self.booster.predict(encoded)
         fit = score_fit(features, self.fit_rules).reset_index(drop=True)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
