@@ -89,10 +89,10 @@ class FeaturizeConfig(_Section):
 
 class TrainConfig(_Section):
     learning_rate: float = Field(0.05, gt=0, le=1)
-    num_leaves: int = Field(31, ge=2)
+    num_leaves: int = Field(7, ge=2)
     max_rounds: int = Field(2000, ge=1)
     early_stopping_rounds: int = Field(100, ge=1)
-    min_child_samples: int = Field(50, ge=1)
+    min_child_samples: int = Field(200, ge=1)
     feature_fraction: float = Field(0.8, gt=0, le=1)
     lambda_l2: float = Field(1.0, ge=0)
     rare_min_count: int = Field(30, ge=1)
