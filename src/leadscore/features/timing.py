@@ -20,7 +20,7 @@ def timing_features(
     """Local weekday (0 = Monday), hour, office-hours and weekend flags, and age in days at T."""
     zone = timezone if timezone is not None else pd.Series(pd.NA, index=created_at.index)
     local = to_local(created_at, zone)
-    weekday = local.dt.weekday.astype("float64")
+    weekday = local.dt.day_of_week.astype("float64")
     hour = local.dt.hour.astype("float64")
     weekend = (weekday >= 5).astype("float64").where(weekday.notna())
     office = ((weekday < 5) & (hour >= OFFICE_HOURS[0]) & (hour < OFFICE_HOURS[1])).astype(

@@ -124,7 +124,7 @@ def _sources(rng: np.random.Generator, intent: np.ndarray) -> np.ndarray:
 def _created_at(rng: np.random.Generator, zones: pd.Series, cfg: GenerateConfig) -> pd.Series:
     """Local arrival times with weekday and hour-of-day seasonality, returned in UTC."""
     days = pd.date_range(cfg.start, cfg.end, freq="D")
-    day_p = _share(WEEKDAY_WEIGHT[days.weekday])
+    day_p = _share(WEEKDAY_WEIGHT[days.day_of_week])
     day = days[rng.choice(len(days), size=len(zones), p=day_p)]
     hour = rng.choice(24, size=len(zones), p=_share(HOUR_WEIGHT))
     seconds = hour * 3600 + rng.integers(0, 3600, size=len(zones))

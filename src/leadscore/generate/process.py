@@ -70,7 +70,7 @@ def conversion_probability(
     logit += _points(kind, DEVICE, 0.0)
     zone = leads["city"].map(cities().set_index("city")["timezone"])
     local = to_local(leads["created_at"], zone)
-    weekend = local.dt.weekday.to_numpy() >= 5
+    weekend = local.dt.day_of_week.to_numpy() >= 5
     office = ~weekend & (local.dt.hour.to_numpy() >= 9) & (local.dt.hour.to_numpy() < 18)
     logit += np.where(office, BUSINESS_HOURS, 0.0) + np.where(weekend, WEEKEND, 0.0)
     counts = _counts_before(leads, events, as_of)
