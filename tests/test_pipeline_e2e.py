@@ -69,6 +69,29 @@ def test_held_out_metrics_beat_baselines_and_stay_below_the_best_achievable(proj
     assert metrics["roc_auc_on_bayes_rows"] <= metrics["bayes_roc_auc"] + 0.03
 
 
+def test_training_batch_and_single_lead_paths_give_the_same_features_and_scores(project):
+    """Train/serve parity: the rows the model was trained and tested on, rebuilt through the
+    exported artifact for a whole batch and for one lead at a time, are identical."""
+    root, _ = project
+    scorer = load_scorer(root / "models/lead_scorer")
+    trained = pd.read_parquet(root / "data/processed/features.parquet")
+    leads = pd.read_parquet(root / "data/interim/leads.parquet").set_index("lead_id")
+    events = pd.read_parquet(root / "data/interim/events.parquet")
+    test = trained[trained["split"] == "test"].sample(frac=1.0, random_state=1)
+    rows = test.drop_duplicates("lead_id").head(40).reset_index(drop=True)  # ages 0, 1 and 7
+    batch_leads = leads.loc[rows["lead_id"]].reset_index()
+    batch = scorer.features(batch_leads, events, rows["as_of"])
+    pd.testing.assert_frame_equal(batch, rows[batch.columns])
+    scores = scorer.score(batch_leads, events, rows["as_of"])["probability"].to_numpy()
+    np.testing.assert_array_equal(scores, scorer.score_features(rows)["probability"])
+    for i in range(5):
+        one = batch_leads.iloc[[i]]
+        own = events[events["lead_id"] == one["lead_id"].iloc[0]]
+        online = scorer.features(one, own, rows["as_of"].iloc[[i]])
+        pd.testing.assert_frame_equal(online, rows.iloc[[i]][batch.columns].reset_index(drop=True))
+        assert scorer.score(one, own, rows["as_of"].iloc[i])["probability"].iloc[0] == scores[i]
+
+
 def test_second_repro_has_nothing_to_do_and_metrics_show(project):
     root, env = project
     again = run(["dvc", "repro"], root, env)

@@ -68,6 +68,15 @@ class Scorer:
             model_version=model_version,
         )
 
+    def features(
+        self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series
+    ) -> pd.DataFrame:
+        """Features of validated, canonical leads as of a moment (one, or one per lead), built by
+        the same function that built the training snapshots."""
+        moments = pd.to_datetime(as_of.array if isinstance(as_of, pd.Series) else as_of, utc=True)
+        snapshots = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "as_of": moments})
+        return build_features(snapshots, leads, events, self.featurize, self.schema)
+
     def score(
         self,
         leads: pd.DataFrame,
@@ -76,10 +85,7 @@ class Scorer:
         explain_bands: tuple[str, ...] | None = None,
     ) -> pd.DataFrame:
         """Score validated, canonical leads as of a moment (one, or one per lead)."""
-        moments = pd.to_datetime(as_of.array if isinstance(as_of, pd.Series) else as_of, utc=True)
-        snapshots = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "as_of": moments})
-        features = build_features(snapshots, leads, events, self.featurize, self.schema)
-        return self.score_features(features, explain_bands)
+        return self.score_features(self.features(leads, events, as_of), explain_bands)
 
     def score_features(
         self, features: pd.DataFrame, explain_bands: tuple[str, ...] | None = None
