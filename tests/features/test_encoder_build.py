@@ -74,16 +74,47 @@ def test_a_subset_of_snapshots_gets_exactly_the_same_features(built, clean, para
     pd.testing.assert_frame_equal(alone, features.loc[pick.index].reset_index(drop=True))
 
 
-def test_later_events_leave_every_feature_unchanged(built, clean, params):
+@pytest.fixture(scope="module")
+def first_snapshots(built):
     keys, _ = built
+    return keys.groupby("lead_id", sort=False).head(1).reset_index(drop=True)
+
+
+def _after(events: pd.DataFrame, first: pd.DataFrame) -> pd.Series:
+    return events["ts"] > events["lead_id"].map(first.set_index("lead_id")["as_of"])
+
+
+def test_adding_removing_or_changing_later_events_leaves_every_feature_unchanged(
+    clean, params, first_snapshots
+):
     leads, events = clean
-    first = keys.groupby("lead_id", sort=False).head(1).reset_index(drop=True)
-    cut = events["lead_id"].map(first.set_index("lead_id")["as_of"])
-    before = events[events["ts"] <= cut]
-    assert len(before) < len(events)
+    first = first_snapshots
+    later = _after(events, first)
+    assert 0 < later.sum() < len(events)
+    changed = events.copy()
+    changed.loc[later, "event_type"] = "demo_request"
+    changed.loc[later, "ts"] = changed.loc[later, "ts"] + pd.Timedelta(minutes=1)
+    extra = events[later].assign(event_type="pricing_view")
+    variants = {
+        "removed": events[~later],
+        "changed": changed,
+        "added": pd.concat([events, extra], ignore_index=True),
+    }
+    base = build_features(first, leads, events, params.featurize, params.schema_)
+    for name, variant in variants.items():
+        other = build_features(first, leads, variant, params.featurize, params.schema_)
+        pd.testing.assert_frame_equal(base, other, obj=name)
+
+
+def test_a_conversion_after_the_scoring_moment_changes_no_feature(clean, params, first_snapshots):
+    leads, events = clean
+    converted = leads.assign(
+        converted=1, converted_at=first_snapshots.set_index("lead_id")["as_of"]
+        .reindex(leads["lead_id"]).to_numpy() + pd.Timedelta(hours=1),
+    )  # fmt: skip
     pd.testing.assert_frame_equal(
-        build_features(first, leads, events, params.featurize, params.schema_),
-        build_features(first, leads, before, params.featurize, params.schema_),
+        build_features(first_snapshots, leads, events, params.featurize, params.schema_),
+        build_features(first_snapshots, converted, events, params.featurize, params.schema_),
     )
 
 

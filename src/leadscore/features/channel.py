@@ -21,8 +21,11 @@ def channel_features(leads: pd.DataFrame, placeholders: Iterable[str]) -> pd.Dat
     return out
 
 
-def landing_section(url: str) -> str:
-    """ "https://site/blog/post" -> "blog"; the site's root is "home"."""
-    path = urlsplit(url if "//" in url else "//x/" + url.lstrip("/")).path
+def landing_section(url: str) -> str | None:
+    """ "https://site/blog/post" -> "blog"; the site's root is "home"; not a URL -> missing."""
+    try:
+        path = urlsplit(url if "//" in url else "//x/" + url.lstrip("/")).path
+    except ValueError:
+        return None
     first = path.strip("/").split("/")[0].lower()
     return first or "home"

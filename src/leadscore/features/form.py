@@ -80,7 +80,7 @@ def form_features(
 def email_features(email: pd.Series) -> pd.DataFrame:
     """Syntax-valid address (``email-validator``, no DNS lookup) and free-mail domain."""
     valid = per_distinct(email, _email_ok).astype("float64")
-    domain = email.str.rsplit("@", n=1).str[-1].str.lower()
+    domain = email.str.extract(r"@([^@]*)$")[0].str.lower()
     free = domain.isin(FREE_MAIL_DOMAINS).astype("float64").where(valid == 1)
     return pd.DataFrame({"email_is_valid": valid, "email_is_free": free}, index=email.index)
 

@@ -67,8 +67,9 @@ def timezone(country: pd.Series, region: pd.Series | None) -> pd.Series:
     """The IANA zone of each lead, from its region where the country has several."""
     zone = per_distinct(country, _country_zone)
     if region is not None:
-        keys = pd.Series(list(zip(country, region.str.upper(), strict=True)), index=country.index)
-        zone = keys.map(REGION_ZONE).fillna(zone)
+        keys = country.astype("str") + "|" + region.str.upper()
+        by_region = {f"{c}|{r}": z for (c, r), z in REGION_ZONE.items()}
+        zone = keys.map(by_region).astype("object").fillna(zone.astype("object"))
     return zone.astype("str")
 
 
