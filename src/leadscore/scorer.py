@@ -105,7 +105,7 @@ class Scorer:
         reasons = np.full(len(band), "", dtype=object)
         if wanted.any():
             contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
-            reasons[wanted] = explain(contributions, list(encoded.columns))
+            reasons[wanted] = explain(contributions, encoded[wanted])
         return pd.DataFrame(
             {
                 "lead_id": features["lead_id"].to_numpy(),
@@ -125,23 +125,39 @@ class Scorer:
         )
 
 
-def explain(contributions: np.ndarray, names: list[str], top: int = N_REASONS) -> list[str]:
-    """Top signals per lead, grouped by raw input, in a marketer's words with signed log-odds."""
+def explain(contributions: np.ndarray, values: pd.DataFrame, top: int = N_REASONS) -> list[str]:
+    """Top signals per lead, grouped by raw input, in a marketer's words with signed log-odds.
+
+    Each signal is named by the feature of its group that moved this lead's score most, with the
+    lead's value: "Pricing-page views in the last 7 days: 3 (+0.54)".
+    """
+    names = list(values.columns)
     sources = [describe_feature(n).source for n in names]
     groups = sorted(set(sources))
+    member = np.array([groups.index(s) for s in sources])
     onehot = np.zeros((len(names), len(groups)))
-    onehot[np.arange(len(names)), [groups.index(s) for s in sources]] = 1.0
+    onehot[np.arange(len(names)), member] = 1.0
     grouped = contributions @ onehot
-    labels = np.array([_group_label(g, names, sources, contributions) for g in groups])
     order = np.argsort(-np.abs(grouped), axis=1)[:, :top]
-    return [
-        "; ".join(f"{labels[j]} {grouped[i, j]:+.2f}" for j in row if grouped[i, j] != 0)
-        for i, row in enumerate(order)
-    ]
+    strength = np.abs(contributions)
+    table = values.to_numpy(dtype=object)
+    reasons = []
+    for i, row in enumerate(order):
+        parts = []
+        for g in row:
+            if grouped[i, g] == 0:
+                continue
+            inside = np.flatnonzero(member == g)
+            k = inside[np.argmax(strength[i, inside])]
+            text = describe_feature(names[k]).description
+            parts.append(f"{text}: {_shown(table[i, k])} ({grouped[i, g]:+.2f})")
+        reasons.append("; ".join(parts))
+    return reasons
 
 
-def _group_label(group: str, names: list[str], sources: list[str], contrib: np.ndarray) -> str:
-    """Name a group by its most influential feature's plain-language description."""
-    members = [k for k, s in enumerate(sources) if s == group]
-    strongest = members[int(np.argmax(np.abs(contrib[:, members]).mean(axis=0)))]
-    return describe_feature(names[strongest]).description
+def _shown(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "not given"
+    if isinstance(value, float):
+        return f"{value:g}" if value.is_integer() else f"{value:.2f}"
+    return str(value)
