@@ -53,3 +53,17 @@ def test_fixed_weight_blend():
     blend = fit_blend(np.array([0.5]), np.array([50.0]), np.array([1]), weight=0.25)
     assert blend == Blend(model_weight=0.75, fit_weight=0.25, intercept=0.0)
     np.testing.assert_allclose(blend.logit(np.array([0.5]), np.array([50.0])), [0.0], atol=1e-12)
+
+
+@pytest.mark.parametrize(("method", "tolerance"), [("sigmoid", 0.0), ("isotonic", 0.002)])
+def test_calibration_never_makes_ranking_worse(miscalibrated, method, tolerance):
+    from sklearn.metrics import roc_auc_score
+
+    z, y, _ = miscalibrated
+    fit, held = slice(0, 10_000), slice(10_000, None)
+    calibrated = fit_calibrator(z[fit], y[fit], method).predict(z[held])
+    before = roc_auc_score(y[held], z[held])
+    after = roc_auc_score(y[held], calibrated)
+    assert after >= before - tolerance
+    if method == "sigmoid":
+        assert after == pytest.approx(before, abs=1e-12)  # a monotone map keeps every pair

@@ -134,8 +134,18 @@ def evaluate(
     """Held-out metrics on the latest leads, with baselines and the best achievable."""
     from leadscore.stages import evaluate as stage
 
+    loaded = load_params(params)
     return stage.run(
-        load_params(params).evaluate, features, bundle, RUN_FILE, truth, metrics, plots, scores
+        loaded.evaluate,
+        loaded.train,
+        loaded.calibrate.thresholds,
+        features,
+        bundle,
+        RUN_FILE,
+        truth,
+        metrics,
+        plots,
+        scores,
     )
 
 

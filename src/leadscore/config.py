@@ -101,9 +101,29 @@ class TrainConfig(_Section):
 
 
 class ThresholdConfig(_Section):
-    capacity_per_day: float = Field(40.0, gt=0)
-    value_per_deal: float = Field(5000.0, gt=0)
-    cost_per_contact: float = Field(40.0, ge=0)
+    """How the `sales_ready` cut-off is chosen; `marketing_qualified` is always the break-even of
+    a marketing touch (``marketing_cost_per_contact / value_per_conversion``)."""
+
+    policy: Literal["capacity", "precision", "expected_value", "fixed"] = "capacity"
+    capacity_per_day: float = Field(40.0, gt=0)  # capacity: leads sales can call per day
+    target_precision: float = Field(0.3, gt=0, lt=1)  # precision: at least this share converts
+    value_per_conversion: float = Field(5000.0, gt=0)
+    cost_per_contact: float = Field(40.0, ge=0)  # expected_value: a sales call's cost
+    marketing_cost_per_contact: float = Field(5.0, ge=0)
+    fixed: dict[Literal["sales_ready", "marketing_qualified"], float] = Field(
+        default_factory=lambda: {"sales_ready": 0.3, "marketing_qualified": 0.05}
+    )
+
+    @model_validator(mode="after")
+    def _fixed_cuts_ordered(self) -> ThresholdConfig:
+        cuts = self.fixed
+        if set(cuts) != {"sales_ready", "marketing_qualified"} or not (
+            0 <= cuts["marketing_qualified"] <= cuts["sales_ready"] <= 1
+        ):
+            raise ValueError(
+                f"thresholds.fixed needs 0 <= marketing_qualified <= sales_ready <= 1, got {cuts}"
+            )
+        return self
 
 
 class CalibrateConfig(_Section):

@@ -26,7 +26,7 @@ from leadscore.scorer import (
     predict_model,
 )
 from leadscore.thresholds import choose_thresholds
-from leadscore.tracking import resume_run
+from leadscore.tracking import flatten, resume_run
 
 
 def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: Path) -> dict:
@@ -48,7 +48,9 @@ def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: P
     first = valid["age_days"] == valid["age_days"].min()  # the moment a new lead arrives
     days = (valid["created_at"].max() - valid["created_at"].min()).total_seconds() / 86400
     leads_per_day = first.sum() / max(days, 1.0)
-    thresholds = choose_thresholds(calibrator.predict(z[first]), leads_per_day, cfg.thresholds)
+    thresholds = choose_thresholds(
+        calibrator.predict(z[first]), leads_per_day, cfg.thresholds, y[first.to_numpy()]
+    )
     calibration = {
         "blend": asdict(blend),
         "calibrator": calibrator.to_dict(),
@@ -57,8 +59,12 @@ def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: P
     }
     write_json(calibration, bundle_dir / CALIBRATION_FILE)
     with resume_run(run_file):
-        mlflow.log_params({"calibrate.method": method, "calibrate.blend_weight": cfg.blend_weight})
+        # Tags, not params: calibrate may rerun in the same run with new settings, and MLflow
+        # params cannot change once logged.
+        mlflow.set_tags(flatten("calibrate", cfg.model_dump()) | {"calibrate.chosen": method})
         mlflow.log_metrics({f"calibrate.{k}_log_loss": v for k, v in losses.items()})
         mlflow.log_metrics({f"blend.{k}": v for k, v in asdict(blend).items()})
-        mlflow.log_metrics({f"threshold.{k}": v for k, v in thresholds.items()})
+        mlflow.log_metrics(
+            {f"threshold.{k}": v for k, v in thresholds.items() if not isinstance(v, str)}
+        )
     return {"method": method, "blend": asdict(blend), "thresholds": thresholds}

@@ -1,4 +1,9 @@
-"""evaluate: held-out metrics on the latest leads, next to baselines and the best achievable."""
+"""evaluate: held-out metrics on the latest leads, next to baselines and the best achievable.
+
+The test window is touched here only. Everything a user compares across experiments is written as
+DVC metrics (``reports/metrics.json``) and plots (reliability before and after calibration, ROC,
+precision-recall, lift, cumulative gain, thresholds) and logged to the pipeline's MLflow run.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,24 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
-from leadscore.config import EvaluateConfig
+from leadscore.baselines import as_model_input, fit_logistic_baseline
+from leadscore.config import EvaluateConfig, ThresholdConfig, TrainConfig
 from leadscore.evaluation import cumulative_gain, held_out_metrics
-from leadscore.io import read_table, write_json, write_table
-from leadscore.metrics import reliability_table
-from leadscore.scorer import TOP_BAND, Scorer
+from leadscore.fit_score import score_fit
+from leadscore.io import read_json, read_table, write_json, write_table
+from leadscore.metrics import classification_metrics, curves, reliability_table
+from leadscore.scorer import CALIBRATION_FILE, TOP_BAND, Scorer
+from leadscore.thresholds import threshold_table
 from leadscore.tracking import flatten, resume_run
+from leadscore.training import feature_columns
 
 
 def run(
     cfg: EvaluateConfig,
+    train_cfg: TrainConfig,
+    policy: ThresholdConfig,
     features_path: Path,
     bundle_dir: Path,
     run_file: Path,
@@ -27,19 +39,43 @@ def run(
     scores_path: Path,
 ) -> dict:
     features = read_table(features_path)
+    train = features[features["split"] == "train"]
     test = features[features["split"] == "test"].reset_index(drop=True)
-    base_rate = float(features.loc[features["split"] == "train", "label"].mean())
-    scores = (
-        Scorer.load(bundle_dir)
-        .score_features(test, explain_bands=TOP_BAND)
-        .assign(label=test["label"].to_numpy(), age_days=test["age_days"])
+    base_rate = float(train["label"].mean())
+    scorer = Scorer.load(bundle_dir)
+    scores = scorer.score_features(test, explain_bands=TOP_BAND).assign(
+        label=test["label"].to_numpy(), age_days=test["age_days"]
     )
     truth = read_table(truth_path) if truth_path is not None else None
     metrics = held_out_metrics(scores, base_rate, truth, cfg.ece_bins)
-    write_json(metrics, metrics_path)
     y, p = scores["label"].to_numpy(), scores["probability"].to_numpy()
-    write_table(reliability_table(y, p, cfg.ece_bins), plots_dir / "calibration.csv")
-    write_table(cumulative_gain(y, p), plots_dir / "gain.csv")
+    columns = feature_columns(features)
+    logistic = fit_logistic_baseline(
+        train, columns, train["label"].to_numpy(), train_cfg.rare_min_count, train_cfg.seed
+    )
+    p_logistic = logistic.predict_proba(as_model_input(test[columns]))[:, 1]
+    metrics["logistic_regression"] = classification_metrics(y, p_logistic, cfg.ece_bins)
+    fit = score_fit(test, scorer.fit_rules)["fit_score"].to_numpy()
+    before = expit(scorer.blend.logit(scores["model_probability"].to_numpy(), fit))
+    metrics["blend_before_calibration"] = classification_metrics(y, before, cfg.ece_bins)
+    metrics["beats_baselines"] = bool(
+        metrics["roc_auc"] > max(metrics["logistic_regression"]["roc_auc"],
+                                 metrics["fit_only"]["roc_auc"])
+        and metrics["log_loss"] < min(metrics["logistic_regression"]["log_loss"],
+                                      metrics["base_rate"]["log_loss"])
+    )  # fmt: skip
+    write_json(metrics, metrics_path)
+    thresholds = read_json(bundle_dir / CALIBRATION_FILE)["thresholds"]
+    plots = {
+        "calibration": reliability_table(y, p, cfg.ece_bins),
+        "calibration_before": reliability_table(y, before, cfg.ece_bins),
+        "calibration_equal_mass": reliability_table(y, p, cfg.ece_bins, "mass"),
+        "gain": cumulative_gain(y, p),
+        **curves(y, p),
+        "thresholds": threshold_table(y, p, policy, thresholds),
+    }
+    for name, table in plots.items():
+        write_table(table, plots_dir / f"{name}.csv")
     write_table(scores, scores_path)
     with resume_run(run_file):
         mlflow.log_metrics(
@@ -50,4 +86,5 @@ def run(
             }
         )
         mlflow.log_artifact(str(metrics_path))
+        mlflow.log_artifacts(str(plots_dir), "plots")
     return {k: v for k, v in metrics.items() if not isinstance(v, dict)}
