@@ -67,3 +67,10 @@ def test_calibration_never_makes_ranking_worse(miscalibrated, method, tolerance)
     assert after >= before - tolerance
     if method == "sigmoid":
         assert after == pytest.approx(before, abs=1e-12)  # a monotone map keeps every pair
+
+
+def test_identity_calibrator_is_the_blend_logit_squashed(miscalibrated):
+    from scipy.special import expit
+
+    z, y, _ = miscalibrated
+    np.testing.assert_array_equal(fit_calibrator(z, y, "none").predict(z), expit(z))

@@ -106,8 +106,11 @@ def test_mlflow_holds_the_run_and_the_registered_model(project):
     run_id = json.loads((root / "data/model/run.json").read_text())["run_id"]
     logged = client.get_run(run_id).data
     assert "train.learning_rate" in logged.params
+    assert logged.tags["param.featurize.half_life_days"] == "7.0"
+    assert len(logged.tags["git_commit"]) > 0
+    assert any(k.startswith("dvc.data/processed/features.parquet") for k in logged.tags)
     assert 0.5 < logged.metrics["test.roc_auc"] <= 1
-    version = client.get_model_version_by_alias("lead_scorer", "candidate")
+    version = client.get_model_version_by_alias("lead-scorer", "candidate")
     assert version.run_id == run_id
 
 
@@ -158,3 +161,26 @@ def test_bad_params_fail_the_stage_with_a_named_key(project):
     done = run(["leadscore", "train", "--params", str(bad)], root, env, check=False)
     assert done.returncode == 2
     assert "unknown key 'train.learnig_rate'" in done.stderr
+
+
+def test_promotion_refuses_a_worse_candidate_unless_forced(project):
+    """Runs last: it retrains a deliberately weak model into the project's bundle."""
+    root, env = project
+    client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
+    first = run(["leadscore", "promote"], root, env)
+    assert json.loads(first.stdout)["reason"] == "no champion yet"
+    weak = yaml.safe_load((root / "params.yaml").read_text())
+    weak["train"]["max_rounds"] = 1
+    (root / "weak.yaml").write_text(yaml.safe_dump(weak))
+    for verb in ("train", "calibrate", "export"):
+        run(["leadscore", verb, "--params", "weak.yaml"], root, env)
+    refused = run(["leadscore", "promote"], root, env, check=False)
+    assert refused.returncode == 7, refused.stderr
+    assert "not promoted" in refused.stderr
+    champion = client.get_model_version_by_alias("lead-scorer", "champion")
+    candidate = client.get_model_version_by_alias("lead-scorer", "candidate")
+    assert (str(champion.version), str(candidate.version)) == ("1", "2")
+    assert client.get_model_version("lead-scorer", "2").tags["promotion"] == "refused"
+    forced = json.loads(run(["leadscore", "promote", "--force"], root, env).stdout)
+    assert forced["promoted"] and forced["reason"].startswith("forced")
+    assert str(client.get_model_version_by_alias("lead-scorer", "champion").version) == "2"

@@ -37,10 +37,14 @@ class Blend:
     intercept: float
 
     def logit(self, model_probability: np.ndarray, fit_score: np.ndarray) -> np.ndarray:
-        fit = _logit(np.clip(np.asarray(fit_score, dtype=float) / 100.0, 0.01, 0.99))
         return (
-            self.model_weight * _logit(model_probability) + self.fit_weight * fit + self.intercept
+            self.model_weight * _logit(model_probability)
+            + self.fit_weight * _fit_logit(fit_score)
+            + self.intercept
         )
+
+
+MODEL_ONLY = Blend(model_weight=1.0, fit_weight=0.0, intercept=0.0)
 
 
 def fit_blend(
@@ -49,9 +53,7 @@ def fit_blend(
     """Learn the weights by logistic regression, or fix the fit score's share to ``weight``."""
     if weight is not None:
         return Blend(model_weight=1.0 - weight, fit_weight=weight, intercept=0.0)
-    inputs = np.column_stack(
-        [_logit(model_probability), _logit(np.clip(np.asarray(fit_score) / 100.0, 0.01, 0.99))]
-    )
+    inputs = np.column_stack([_logit(model_probability), _fit_logit(fit_score)])
     stacker = LogisticRegression(C=1e4, max_iter=1000).fit(inputs, y)
     return Blend(
         float(stacker.coef_[0, 0]), float(stacker.coef_[0, 1]), float(stacker.intercept_[0])
@@ -68,6 +70,8 @@ class Calibrator:
 
     def predict(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z, dtype=float)
+        if self.method == "none":
+            return expit(z)
         if self.method == "sigmoid":
             return expit(self.slope * z + self.offset)
         return np.interp(z, self.x, self.y)
@@ -78,6 +82,8 @@ class Calibrator:
 
 def fit_calibrator(z: np.ndarray, y: np.ndarray, method: str) -> Calibrator:
     z, y = np.asarray(z, dtype=float), np.asarray(y, dtype=float)
+    if method == "none":
+        return Calibrator("none")
     if method == "sigmoid":
         model = LogisticRegression(C=1e4, max_iter=1000).fit(z[:, None], y)
         return Calibrator(

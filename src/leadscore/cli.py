@@ -200,6 +200,21 @@ def score(
 
 
 @_verb
+def promote(
+    features: Path = Path("data/processed/features.parquet"),
+    leads: Path = Path("data/interim/leads.parquet"),
+    events: OptPath = Path("data/interim/events.parquet"),
+    force: Annotated[bool, typer.Option(help="Promote even if not better.")] = False,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Move the champion alias to the candidate if it beats the champion on the held-out window."""
+    from leadscore.promotion import promote as run
+
+    p = load_params(params)
+    return run(p.export, p.promote, features, leads, events, force)
+
+
+@_verb
 def summary(
     metrics: Path = Path("reports/metrics.json"),
     model: Path = Path("models/lead_scorer"),

@@ -98,6 +98,7 @@ class TrainConfig(_Section):
     rare_min_count: int = Field(30, ge=1)
     seed: int = 42
     num_threads: int = Field(2, ge=1)
+    tuning_trials: int = Field(0, ge=0)  # Optuna trials on the validation window; 0 = off
 
 
 class ThresholdConfig(_Section):
@@ -128,7 +129,7 @@ class ThresholdConfig(_Section):
 
 class CalibrateConfig(_Section):
     fit_rules: str = "config/fit_rules.yaml"
-    method: Literal["auto", "sigmoid", "isotonic"] = "auto"
+    method: Literal["auto", "sigmoid", "isotonic", "none"] = "auto"
     blend_weight: float | None = Field(None, ge=0, le=1)
     thresholds: ThresholdConfig = ThresholdConfig()
 
@@ -142,8 +143,16 @@ class ReportConfig(_Section):
 
 
 class ExportConfig(_Section):
-    registered_model_name: str = "lead_scorer"
+    registered_model_name: str = "lead-scorer"
     alias: str = "candidate"
+
+
+class PromoteConfig(_Section):
+    """When ``leadscore promote`` moves the champion alias to the candidate."""
+
+    metric: Literal["roc_auc", "pr_auc", "log_loss", "brier"] = "roc_auc"
+    margin: float = Field(0.0, ge=0)  # the candidate must be better by at least this
+    champion_alias: str = "champion"
 
 
 class Params(_Section):
@@ -156,6 +165,7 @@ class Params(_Section):
     evaluate: EvaluateConfig = EvaluateConfig()
     report: ReportConfig = ReportConfig()
     export: ExportConfig = ExportConfig()
+    promote: PromoteConfig = PromoteConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

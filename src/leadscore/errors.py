@@ -39,3 +39,9 @@ class EmptyInputError(LeadscoreError, ValueError):
     """A table with no usable rows, where rows are needed."""
 
     exit_code = 6
+
+
+class PromotionRefused(LeadscoreError):
+    """The candidate model does not beat the champion by the configured margin."""
+
+    exit_code = 7

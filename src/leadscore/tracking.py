@@ -44,6 +44,6 @@ def flatten(prefix: str, values: dict) -> dict[str, object]:
     """Nested config → MLflow's flat ``section.key`` parameters."""
     flat: dict[str, object] = {}
     for key, value in values.items():
-        name = f"{prefix}.{key}"
+        name = f"{prefix}.{key}" if prefix else str(key)
         flat.update(flatten(name, value) if isinstance(value, dict) else {name: value})
     return flat

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
+from sklearn.metrics import log_loss
 
-from leadscore.calibration import choose_method, fit_blend, fit_calibrator
+from leadscore.calibration import MODEL_ONLY, choose_method, fit_blend, fit_calibrator
 from leadscore.config import CalibrateConfig
 from leadscore.features import CategoryEncoder
 from leadscore.fit_score import load_fit_rules, score_fit
@@ -43,7 +44,13 @@ def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: P
     blend = fit_blend(model_p[~later], fit[~later], y[~later], cfg.blend_weight)
     z = blend.logit(model_p, fit)
     losses = choose_method(z[later], y[later])
+    # The model's own probabilities compete too: post-processing that does not lower the
+    # validation log loss is not applied (the fit score is still reported, with its grade).
+    losses["model_only"] = float(log_loss(y[later], model_p[later], labels=[0, 1]))
     method = min(losses, key=losses.get) if cfg.method == "auto" else cfg.method
+    if method == "model_only":
+        blend, method = MODEL_ONLY, "none"
+        z = blend.logit(model_p, fit)
     calibrator = fit_calibrator(z[later], y[later], method)
     first = valid["age_days"] == valid["age_days"].min()  # the moment a new lead arrives
     days = (valid["created_at"].max() - valid["created_at"].min()).total_seconds() / 86400

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import mlflow
+import yaml
 from mlflow import MlflowClient
 
 from leadscore.artifact import (
@@ -18,7 +19,7 @@ from leadscore.artifact import (
 )
 from leadscore.config import ExportConfig, Params
 from leadscore.io import read_json, write_json
-from leadscore.tracking import resume_run
+from leadscore.tracking import flatten, resume_run
 
 
 def run(
@@ -53,6 +54,11 @@ def run(
     shutil.rmtree(out_dir, ignore_errors=True)
     mlflow.pyfunc.save_model(str(out_dir), **model)
     with resume_run(run_file):
+        mlflow.set_tags(
+            {"git_commit": metadata["git_commit"], **dvc_lock_tags(Path("dvc.lock"))}
+            | {f"param.{k}": v for k, v in flatten("", metadata["params"]).items()}
+        )
+        mlflow.log_dict(metadata["params"], "params.yaml")
         info = mlflow.pyfunc.log_model(
             name="lead_scorer", **model, registered_model_name=cfg.registered_model_name
         )
@@ -62,4 +68,17 @@ def run(
         "artifact": str(out_dir),
         "model_version": metadata["model_version"],
         "registered": f"{cfg.registered_model_name} v{version} @{cfg.alias}",
+    }
+
+
+def dvc_lock_tags(lock: Path) -> dict[str, str]:
+    """The content hash of every pipeline output recorded in ``dvc.lock``, as run tags, so an
+    MLflow run names exactly the data and intermediate files it came from."""
+    if not lock.exists():
+        return {}
+    stages = yaml.safe_load(lock.read_text()).get("stages", {})
+    return {
+        f"dvc.{out['path']}": out.get("md5", "")
+        for stage in stages.values()
+        for out in stage.get("outs", [])
     }

@@ -14,6 +14,7 @@ from leadscore.metrics import classification_metrics
 from leadscore.scorer import ENCODER_FILE, MODEL_FILE
 from leadscore.tracking import flatten, new_run
 from leadscore.training import feature_columns, train_model
+from leadscore.tuning import tune
 
 
 def run(cfg: TrainConfig, features_path: Path, bundle_dir: Path, run_file: Path) -> dict:
@@ -21,24 +22,29 @@ def run(cfg: TrainConfig, features_path: Path, bundle_dir: Path, run_file: Path)
     train, valid = (features[features["split"] == s] for s in ("train", "valid"))
     columns = feature_columns(features)
     encoder = CategoryEncoder(min_count=cfg.rare_min_count).fit(train[columns])
+    x_train, y_train = encoder.transform(train[columns]), train["label"].to_numpy()
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
-    booster = train_model(
-        encoder.transform(train[columns]), train["label"].to_numpy(), x_valid, y_valid, cfg
-    )
+    tuned = tune(x_train, y_train, x_valid, y_valid, cfg) if cfg.tuning_trials else {}
+    cfg = cfg.model_copy(update=tuned)
+    booster = train_model(x_train, y_train, x_valid, y_valid, cfg)
     bundle_dir.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(bundle_dir / MODEL_FILE), num_iteration=booster.best_iteration)
     write_json(encoder.to_dict(), bundle_dir / ENCODER_FILE)
     valid_metrics = classification_metrics(y_valid, booster.predict(x_valid))
+    train_metrics = classification_metrics(y_train, booster.predict(x_train))
     summary = {
         "best_iteration": booster.best_iteration,
         "train_rows": len(train),
         "valid_rows": len(valid),
         "features": len(columns),
+        "train_roc_auc": train_metrics["roc_auc"],
+        "train_log_loss": train_metrics["log_loss"],
         "valid_roc_auc": valid_metrics["roc_auc"],
         "valid_log_loss": valid_metrics["log_loss"],
     }
     with new_run(run_file, run_name=f"train {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M}"):
         mlflow.log_params(flatten("train", cfg.model_dump()))
+        mlflow.set_tag("train.tuned", ", ".join(sorted(tuned)) or "no")
         mlflow.log_metrics({k: float(v) for k, v in summary.items()})
         mlflow.log_text(booster.model_to_string(), "lightgbm/model.txt")
     return summary
