@@ -51,9 +51,13 @@ def load_scorer(path: str | Path) -> Scorer:
     The bundle's place inside the artifact is read from its ``MLmodel`` file, where MLflow
     recorded it, so this loads exactly the files ``mlflow.pyfunc.load_model`` would.
     """
+    return load_bundle(bundle_path(path))
+
+
+def bundle_path(path: str | Path) -> Path:
+    """Where MLflow put the scorer's files inside an exported artifact."""
     mlmodel = yaml.safe_load((Path(path) / "MLmodel").read_text())
-    bundle = mlmodel["flavors"]["python_function"]["artifacts"][BUNDLE]["path"]
-    return load_bundle(Path(path) / bundle)
+    return Path(path) / mlmodel["flavors"]["python_function"]["artifacts"][BUNDLE]["path"]
 
 
 def load_bundle(path: Path) -> Scorer:

@@ -214,6 +214,24 @@ def promote(
     return run(p.export, p.promote, features, leads, events, force)
 
 
+@app.command()
+def serve(
+    model: Annotated[Path, typer.Option(help="Exported artifact directory.")] = Path(
+        "models/lead_scorer"
+    ),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_batch: Annotated[int, typer.Option(min=1, help="Leads per /score/batch call.")] = 1000,
+    max_body_bytes: Annotated[int, typer.Option(min=1)] = 1_000_000,
+) -> None:
+    """Serve the online scoring API (POST /score, POST /score/batch, GET /health, GET /model)."""
+    import uvicorn
+
+    from leadscore.api import create_app
+
+    uvicorn.run(create_app(model, max_batch, max_body_bytes), host=host, port=port)
+
+
 @_verb
 def summary(
     metrics: Path = Path("reports/metrics.json"),

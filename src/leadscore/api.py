@@ -1,0 +1,143 @@
+"""The online scoring API: one lead (with its recent events) in, its score and reasons out.
+
+FastAPI on uvicorn. The model is loaded once at start-up; endpoints are plain ``def`` so FastAPI
+runs the CPU-bound scoring in its thread pool. Request models are generated from the data contract,
+so a wrong type is a 422 that names the field. Personal fields are accepted (their validity is a
+feature) but never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from leadscore.artifact import METADATA_FILE, bundle_path, load_scorer
+from leadscore.config import EVENT_ROLES, LEAD_ROLES
+from leadscore.io import read_json
+from leadscore.schema import LABEL_ROLES
+from leadscore.scorer import Scorer
+
+API_KEYS_ENV = "LEADSCORE_API_KEYS"  # comma-separated; when set, every scoring call needs one
+_TEXT_ROLES = [r for r in LEAD_ROLES if r not in ("lead_id", "created_at", *LABEL_ROLES)]
+
+Lead = create_model(  # the leads table of the data contract, one row
+    "Lead",
+    __config__=ConfigDict(extra="forbid"),
+    lead_id=(str, Field(min_length=1)),
+    created_at=(datetime, ...),
+    **{role: (str | None, None) for role in _TEXT_ROLES},
+)
+Event = create_model(
+    "Event",
+    __config__=ConfigDict(extra="forbid"),
+    ts=(datetime, ...),
+    event_type=(str, Field(min_length=1)),
+    **{role: (str | None, None) for role in EVENT_ROLES if role not in ("lead_id", "ts",
+                                                                        "event_type")},
+)  # fmt: skip
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lead: Lead  # type: ignore[valid-type]
+    events: list[Event] = Field(default_factory=list)  # type: ignore[valid-type]
+    as_of: datetime | None = Field(None, description="Scoring moment; default: now (UTC).")
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    leads: list[ScoreRequest]
+
+
+class Score(BaseModel):
+    lead_id: str
+    as_of: datetime
+    probability: float
+    score: int
+    model_probability: float
+    fit_score: float
+    fit_grade: str
+    band: str
+    reasons: str
+    fit_rules: str
+    model_version: str
+    scored_at: datetime
+
+
+def create_app(
+    model: str | Path, max_batch: int = 1000, max_body_bytes: int = 1_000_000
+) -> FastAPI:
+    """The app for an exported artifact; API keys come from ``LEADSCORE_API_KEYS``."""
+    scorer = load_scorer(model)
+    metadata = read_json(bundle_path(model) / METADATA_FILE)
+    keys = [k for k in os.environ.get(API_KEYS_ENV, "").split(",") if k]
+    header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+    def authorised(key: str | None = Security(header)) -> None:
+        if keys and not any(hmac.compare_digest(key or "", k) for k in keys):
+            raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
+
+    app = FastAPI(title="leadscore", version=str(metadata["model_version"]))
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        size = request.headers.get("content-length")
+        body = None if size is not None else await request.body()
+        length = int(size) if size is not None else len(body or b"")
+        if length > max_body_bytes:
+            return JSONResponse(
+                {"detail": f"request body over {max_body_bytes} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "model_version": scorer.model_version}
+
+    @app.get("/model", dependencies=[Depends(authorised)])
+    def model_info() -> dict[str, Any]:
+        return {
+            "model_version": metadata["model_version"],
+            "mlflow_run_id": metadata["mlflow_run_id"],
+            "data_fingerprint": metadata["data_fingerprint"],
+            "git_commit": metadata["git_commit"],
+            "thresholds": scorer.thresholds,
+            "metrics": metadata["metrics"],
+        }
+
+    @app.post("/score", response_model=Score, dependencies=[Depends(authorised)])
+    def score_one(request: ScoreRequest) -> dict[str, Any]:
+        return _score(scorer, [request])[0]
+
+    @app.post("/score/batch", response_model=list[Score], dependencies=[Depends(authorised)])
+    def score_batch(request: BatchRequest) -> list[dict[str, Any]]:
+        if len(request.leads) > max_batch:
+            raise HTTPException(413, f"at most {max_batch} leads per batch request")
+        if len({r.lead.lead_id for r in request.leads}) != len(request.leads):
+            raise HTTPException(422, "lead_id must be unique within a batch")
+        return _score(scorer, request.leads) if request.leads else []
+
+    return app
+
+
+def _score(scorer: Scorer, requests: list[ScoreRequest]) -> list[dict[str, Any]]:
+    """Score through the same ``Scorer.score`` as batch and pyfunc, so all give one number."""
+    now = pd.Timestamp.now(tz="UTC")
+    leads = pd.DataFrame([r.lead.model_dump() for r in requests])
+    leads["created_at"] = pd.to_datetime(leads["created_at"], utc=True)
+    rows = [{"lead_id": r.lead.lead_id, **e.model_dump()} for r in requests for e in r.events]
+    events = pd.DataFrame(rows, columns=list(EVENT_ROLES))
+    events["ts"] = pd.to_datetime(events["ts"], utc=True)
+    moments = pd.Series(
+        [pd.Timestamp(r.as_of).tz_convert("UTC") if r.as_of else now for r in requests]
+    )
+    return scorer.score(leads, events, moments).to_dict("records")
