@@ -148,6 +148,16 @@ def test_batch_scoring_reconciles_and_matches_pyfunc(project):
     assert scores["probability"].between(0, 1).all() and scores["band"].notna().all()
     quarantine = pd.read_parquet(root / "scores_quarantine.parquet")
     assert quarantine["reason"].tolist() == ["missing_created_at"]
+    drift = json.loads((root / "scores_drift.json").read_text())
+    assert drift == summary["drift_psi"] and "probability" in drift
+    assert all(value >= 0 for value in drift.values())
+    strict = run(
+        ["leadscore", "score", "--model", "models/lead_scorer", "--leads", "tonight.parquet",
+         "--out", "strict.parquet", "--as-of", as_of, "--drift-threshold", "0",
+         "--fail-on-drift"], root, env, check=False,
+    )  # fmt: skip
+    assert strict.returncode == 8, strict.stderr
+    assert (root / "strict.parquet").exists()  # the scores are written before the verdict
     pyfunc = mlflow.pyfunc.load_model(str(root / "models/lead_scorer"))
     direct = load_scorer(root / "models/lead_scorer")
     sample = leads.iloc[1:50].drop(columns=["converted", "converted_at"]).assign(as_of=as_of)
@@ -233,6 +243,40 @@ def test_api_batch_cli_and_pyfunc_give_the_same_scores(project, server):
     )
 
 
+def test_mlflow_models_serve_gives_the_pyfunc_scores(project):
+    root, env = project
+    leads, _ = _requests_for(root, 8, "2026-10-01T00:00:00Z")
+    frame = leads.assign(as_of="2026-10-01T00:00:00Z")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        ["mlflow", "models", "serve", "-m", "models/lead_scorer", "--env-manager", "local",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        body = {"dataframe_split": json.loads(frame.to_json(orient="split", date_format="iso",
+                                                            index=False))}  # fmt: skip
+        for _ in range(180):
+            try:
+                answer = requests.post(f"http://127.0.0.1:{port}/invocations", json=body,
+                                       timeout=30)  # fmt: skip
+                break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("mlflow models serve did not come up")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert answer.status_code == 200, answer.text
+    served = pd.DataFrame(answer.json()["predictions"])
+    local = mlflow.pyfunc.load_model(str(root / "models/lead_scorer")).predict(frame)
+    np.testing.assert_allclose(served["probability"], local["probability"], rtol=0, atol=1e-9)
+    assert served["band"].tolist() == local["band"].tolist()
+
+
 def test_api_rejects_what_it_must(project, server):
     root, _ = project
     _, bodies = _requests_for(root, 1, "2026-10-01T00:00:00Z")
@@ -251,9 +295,10 @@ def test_api_rejects_what_it_must(project, server):
     huge = {**body, "lead": {**body["lead"], "company": "x" * 300_000}}
     assert requests.post(f"{server}/score", json=huge, headers=AUTH, timeout=5).status_code == 413
     too_many = {"leads": [body] * 51}
-    assert requests.post(
-        f"{server}/score/batch", json=too_many, headers=AUTH, timeout=5
-    ).status_code == 413
+    assert (
+        requests.post(f"{server}/score/batch", json=too_many, headers=AUTH, timeout=5).status_code
+        == 413
+    )
 
 
 def test_api_survives_a_burst_of_concurrent_clients(project, server):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 
-from leadscore.errors import RejectRateError
-from leadscore.io import read_table, write_table
+from leadscore.drift import stability
+from leadscore.errors import DriftError, RejectRateError
+from leadscore.io import read_table, write_json, write_table
 from leadscore.scorer import TOP_BAND, Scorer
 from leadscore.validation import QUARANTINE_COLUMNS, validate_events, validate_leads
 
+log = logging.getLogger(__name__)
 FUTURE_TOLERANCE_HOURS = 0.0  # at scoring time, nothing may come from after the as-of moment
 
 
@@ -25,6 +28,8 @@ def score_tables(
     out_path: Path,
     as_of: pd.Timestamp,
     max_reject_rate: float,
+    drift_threshold: float = 0.25,
+    fail_on_drift: bool = False,
 ) -> dict:
     """Score the lead table as of ``as_of``; leads created after it do not exist yet then."""
     leads = validate_leads(read_table(leads_path), scorer.schema, as_of, FUTURE_TOLERANCE_HOURS)
@@ -42,7 +47,8 @@ def score_tables(
         )
         events = checked.valid
         quarantine.append(checked.quarantine.assign(reason="event:" + checked.quarantine["reason"]))
-    scores = scorer.score(leads.valid, events, as_of, explain_bands=TOP_BAND)
+    features = scorer.features(leads.valid, events, as_of)
+    scores = scorer.score_features(features, explain_bands=TOP_BAND)
     write_table(scores, out_path)
     rejected = pd.concat(quarantine, ignore_index=True)[QUARANTINE_COLUMNS]
     write_table(rejected, quarantine_path(out_path))
@@ -57,12 +63,23 @@ def score_tables(
     }
     if summary["read"] != summary["scored"] + summary["quarantined"]:
         raise AssertionError(f"batch counts do not reconcile: {summary}")
+    if scorer.drift_reference is not None:
+        drift = stability(
+            scorer.drift_reference, features.assign(probability=scores["probability"].to_numpy())
+        )
+        summary["drift_psi"] = {k: round(v, 4) for k, v in drift.items()}
+        write_json(summary["drift_psi"], out_path.with_name(f"{out_path.stem}_drift.json"))
+    drifted = sorted(k for k, v in summary.get("drift_psi", {}).items() if v > drift_threshold)
+    if drifted:
+        log.warning("drift above PSI %.2f in: %s", drift_threshold, ", ".join(drifted))
     rate = summary["quarantined"] / max(summary["read"], 1)
     if rate > max_reject_rate:
         raise RejectRateError(
             f"{summary['quarantined']} of {summary['read']} leads rejected "
             f"({rate:.1%}) > --max-reject-rate {max_reject_rate:.1%}"
         )
+    if drifted and fail_on_drift:
+        raise DriftError(f"PSI above {drift_threshold} in {drifted}; see the drift file")
     return summary
 
 

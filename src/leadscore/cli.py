@@ -189,6 +189,10 @@ def score(
     events: Annotated[Path | None, typer.Option(help="Engagement event log.")] = None,
     as_of: Annotated[str | None, typer.Option(help="Scoring moment (default: now, UTC).")] = None,
     max_reject_rate: Annotated[float, typer.Option(min=0, max=1)] = 0.05,
+    drift_threshold: Annotated[
+        float, typer.Option(min=0, help="Warn when a PSI exceeds this (score, top features).")
+    ] = 0.25,
+    fail_on_drift: Annotated[bool, typer.Option(help="Exit with code 8 on drift.")] = False,
 ) -> dict:
     """Score a lead table with an exported model; rejected rows go to a quarantine file."""
     from leadscore.artifact import load_scorer
@@ -196,7 +200,10 @@ def score(
 
     moment = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
     moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
-    return score_tables(load_scorer(model), leads, events, out, moment, max_reject_rate)
+    return score_tables(
+        load_scorer(model), leads, events, out, moment, max_reject_rate, drift_threshold,
+        fail_on_drift,
+    )  # fmt: skip
 
 
 @_verb

@@ -45,3 +45,9 @@ class PromotionRefused(LeadscoreError):
     """The candidate model does not beat the champion by the configured margin."""
 
     exit_code = 7
+
+
+class DriftError(LeadscoreError):
+    """Tonight's table drifted past the threshold and the run was asked to fail on drift."""
+
+    exit_code = 8

@@ -30,6 +30,7 @@ ENCODER_FILE = "encoder.json"  # train: category vocabularies
 MODEL_FILE = "model.txt"  # train: LightGBM text model
 FIT_RULES_FILE = "fit_rules.yaml"  # calibrate: the rules as trained with
 CALIBRATION_FILE = "calibration.json"  # calibrate: blend, calibrator and thresholds
+DRIFT_FILE = "drift_reference.json"  # export: the training window's score and feature profile
 N_REASONS = 3
 TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run writes
 
@@ -50,6 +51,7 @@ class Scorer:
     calibrator: Calibrator
     thresholds: dict[str, float]
     model_version: str
+    drift_reference: dict | None = None  # training-window profile, in exported artifacts
 
     @classmethod
     def load(cls, directory: str | Path, model_version: str = "dev") -> Scorer:
@@ -66,6 +68,9 @@ class Scorer:
             calibrator=Calibrator(**calibration["calibrator"]),
             thresholds=calibration["thresholds"],
             model_version=model_version,
+            drift_reference=read_json(drift)
+            if (drift := directory / DRIFT_FILE).exists()
+            else None,
         )
 
     def features(
@@ -123,6 +128,10 @@ class Scorer:
             },
             columns=list(SCORE_COLUMNS),
         )
+
+
+def _optional_json(path: Path) -> dict | None:
+    return read_json(path) if path.exists() else None
 
 
 def explain(contributions: np.ndarray, values: pd.DataFrame, top: int = N_REASONS) -> list[str]:

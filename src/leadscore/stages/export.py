@@ -18,8 +18,11 @@ from leadscore.artifact import (
     library_versions,
 )
 from leadscore.config import ExportConfig, Params
-from leadscore.io import read_json, write_json
+from leadscore.drift import profile
+from leadscore.io import read_json, read_table, write_json
+from leadscore.scorer import DRIFT_FILE, Scorer
 from leadscore.tracking import flatten, resume_run
+from leadscore.training import gain_importance
 
 
 def run(
@@ -43,6 +46,7 @@ def run(
         "metrics": read_json(metrics_path),
     }
     write_json(metadata, bundle_dir / METADATA_FILE)
+    write_json(drift_reference(bundle_dir, features_path), bundle_dir / DRIFT_FILE)
     requirements = [
         f"{lib}=={v}" for lib, v in metadata["libraries"].items() if v and lib != "leadscore"
     ]
@@ -82,3 +86,14 @@ def dvc_lock_tags(lock: Path) -> dict[str, str]:
         for stage in stages.values()
         for out in stage.get("outs", [])
     }
+
+
+def drift_reference(bundle_dir: Path, features_path: Path, top: int = 10) -> dict:
+    """Profile of the score and the ``top`` features by gain on the training window."""
+    scorer = Scorer.load(bundle_dir)
+    features = read_table(features_path)
+    train = features[features["split"] == "train"].reset_index(drop=True)
+    scored = scorer.score_features(train, explain_bands=())
+    columns = gain_importance(scorer.booster)["feature"].head(top).tolist()
+    return profile(train.assign(probability=scored["probability"].to_numpy()),
+                   ["probability", *columns])  # fmt: skip
