@@ -110,7 +110,7 @@ class ThresholdConfig(_Section):
     target_precision: float = Field(0.3, gt=0, lt=1)  # precision: at least this share converts
     value_per_conversion: float = Field(5000.0, gt=0)
     cost_per_contact: float = Field(40.0, ge=0)  # expected_value: a sales call's cost
-    marketing_cost_per_contact: float = Field(5.0, ge=0)
+    marketing_cost_per_contact: float = Field(150.0, ge=0)
     fixed: dict[Literal["sales_ready", "marketing_qualified"], float] = Field(
         default_factory=lambda: {"sales_ready": 0.3, "marketing_qualified": 0.05}
     )
