@@ -49,7 +49,7 @@ def score_tables(
         quarantine.append(checked.quarantine.assign(reason="event:" + checked.quarantine["reason"]))
     features = scorer.features(leads.valid, events, as_of)
     scores = scorer.score_features(features, explain_bands=TOP_BAND)
-    write_table(scores, out_path)
+    kept = upsert_scores(scores, out_path)
     rejected = pd.concat(quarantine, ignore_index=True)[QUARANTINE_COLUMNS]
     write_table(rejected, quarantine_path(out_path))
     summary = {
@@ -58,6 +58,7 @@ def score_tables(
         "quarantined": len(leads.quarantine),
         "events_quarantined": len(rejected) - len(leads.quarantine),
         "events_skipped": skipped,
+        "kept_from_earlier_runs": kept,
         "bands": {str(k): int(v) for k, v in scores["band"].value_counts().sort_index().items()},
         "as_of": str(as_of),
     }
@@ -96,3 +97,24 @@ def _events_of(
         return events, 0  # validation names the missing column
     mine = events[column].astype("str").isin(lead_ids)
     return events[mine], int((~mine).sum())
+
+
+def upsert_scores(scores: pd.DataFrame, out_path: Path) -> int:
+    """Write tonight's scores over an existing scores table, keyed by ``lead_id``.
+
+    A rerun of the same night replaces its rows instead of duplicating them, and leads scored on
+    an earlier night but absent tonight keep their last score. The table is written to a
+    temporary file and moved into place, so a crash leaves the previous table intact. Returns the
+    number of rows kept from the existing table.
+    """
+    if out_path.exists():
+        earlier = read_table(out_path)
+        earlier = earlier[~earlier["lead_id"].astype("str").isin(scores["lead_id"])]
+        earlier = earlier.astype(
+            {"as_of": scores["as_of"].dtype, "scored_at": scores["scored_at"].dtype}
+        )
+        combined = pd.concat([earlier, scores], ignore_index=True) if len(earlier) else scores
+    else:
+        earlier, combined = scores.iloc[:0], scores
+    write_table(combined, out_path)
+    return len(earlier)
