@@ -12,7 +12,6 @@ from mlflow import MlflowClient
 from leadscore.artifact import (
     BUNDLE,
     METADATA_FILE,
-    LeadScorerModel,
     file_fingerprint,
     git_commit,
     library_versions,
@@ -23,6 +22,8 @@ from leadscore.io import read_json, read_table, write_json
 from leadscore.scorer import DRIFT_FILE, Scorer
 from leadscore.tracking import flatten, resume_run
 from leadscore.training import gain_importance
+
+PYFUNC_CODE = Path(__file__).parents[1] / "pyfunc_model.py"
 
 
 def run(
@@ -51,7 +52,7 @@ def run(
         f"{lib}=={v}" for lib, v in metadata["libraries"].items() if v and lib != "leadscore"
     ]
     model = {
-        "python_model": LeadScorerModel(),
+        "python_model": str(PYFUNC_CODE),  # models from code: the artifact holds no pickle
         "artifacts": {BUNDLE: str(bundle_dir)},
         "pip_requirements": requirements,
     }
