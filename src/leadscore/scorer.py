@@ -68,9 +68,7 @@ class Scorer:
             calibrator=Calibrator(**calibration["calibrator"]),
             thresholds=calibration["thresholds"],
             model_version=model_version,
-            drift_reference=read_json(drift)
-            if (drift := directory / DRIFT_FILE).exists()
-            else None,
+            drift_reference=_optional_json(directory / DRIFT_FILE),
         )
 
     def features(
