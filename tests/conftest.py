@@ -1,13 +1,19 @@
-"""Shared fixtures: one small seeded demo data set, validated the way the pipeline does it."""
+"""Shared fixtures: a small seeded demo data set, and one real pipeline run for the e2e tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pandas as pd
 import pytest
+import yaml
 
 from leadscore.config import GenerateConfig, Params
 from leadscore.generate import DemoData, generate_demo
 from leadscore.validation import validate_events, validate_leads
+from support import BIN, REPO, run
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +33,28 @@ def clean(demo: DemoData, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     leads = validate_leads(demo.leads, params.schema_, now, 24).valid
     events = validate_events(demo.events, params.schema_, leads["lead_id"], now, 24).valid
     return leads, events
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> tuple[Path, dict]:
+    """`dvc repro` of the real pipeline on 4,000 generated leads in a temporary folder.
+
+    Shared by every end-to-end module; a test that changes the project works on a copy.
+    """
+    root = tmp_path_factory.mktemp("pipeline")
+    for name in ("dvc.yaml", "config", "src"):
+        source = REPO / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy
+        copy(source, root / name)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["generate"]["n_leads"] = 4000
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+    }
+    run(["dvc", "init", "--no-scm", "-q"], root, env)
+    run(["dvc", "repro"], root, env)
+    return root, env

@@ -1,11 +1,9 @@
 """The real pipeline, end to end: `dvc repro` on a small generated table in a temporary folder."""
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,38 +16,9 @@ import requests
 import yaml
 
 from leadscore.artifact import load_scorer
+from support import run
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
-
-
-def run(cmd: list[str], cwd: Path, env: dict, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise AssertionError(f"{cmd} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("pipeline")
-    for name in ("dvc.yaml", "config", "src"):
-        source = REPO / name
-        copy = shutil.copytree if source.is_dir() else shutil.copy
-        copy(source, root / name)
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["generate"]["n_leads"] = 4000
-    (root / "params.yaml").write_text(yaml.safe_dump(params))
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "DVC_NO_ANALYTICS": "1",
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-    }
-    run(["dvc", "init", "--no-scm", "-q"], root, env)
-    run(["dvc", "repro"], root, env)
-    return root, env
 
 
 def test_pipeline_writes_every_declared_artifact(project):
@@ -326,9 +295,12 @@ def test_bad_params_fail_the_stage_with_a_named_key(project):
     assert "unknown key 'train.learnig_rate'" in done.stderr
 
 
-def test_promotion_refuses_a_worse_candidate_unless_forced(project):
-    """Runs last: it retrains a deliberately weak model into the project's bundle."""
-    root, env = project
+def test_promotion_refuses_a_worse_candidate_unless_forced(project, tmp_path):
+    """Works on a copy: it retrains a deliberately weak model into the project's bundle."""
+    shared, env = project
+    root = tmp_path / "promotion"
+    shutil.copytree(shared, root)
+    env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
     client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
     first = run(["leadscore", "promote"], root, env)
     assert json.loads(first.stdout)["reason"] == "no champion yet"
