@@ -39,8 +39,18 @@ def clean(demo: DemoData, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
 def project(tmp_path_factory) -> tuple[Path, dict]:
     """`dvc repro` of the real pipeline on 4,000 generated leads in a temporary folder.
 
-    Shared by every end-to-end module; a test that changes the project works on a copy.
+    Shared by every end-to-end module; a test that changes the project works on a copy. To
+    iterate on a test, point ``LEADSCORE_E2E_PROJECT`` at a folder this fixture built before
+    (a copy of ``pipeline0`` under pytest's temporary folder) and the repro is skipped.
     """
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+    }
+    if "LEADSCORE_E2E_PROJECT" in os.environ:
+        root = Path(os.environ["LEADSCORE_E2E_PROJECT"])
+        return root, {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
     root = tmp_path_factory.mktemp("pipeline")
     for name in ("dvc.yaml", "config", "src"):
         source = REPO / name
@@ -49,12 +59,7 @@ def project(tmp_path_factory) -> tuple[Path, dict]:
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["generate"]["n_leads"] = 4000
     (root / "params.yaml").write_text(yaml.safe_dump(params))
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "DVC_NO_ANALYTICS": "1",
-        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-    }
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
     run(["dvc", "init", "--no-scm", "-q"], root, env)
     run(["dvc", "repro"], root, env)
     return root, env

@@ -19,7 +19,7 @@ import pandas as pd
 import typer
 
 from leadscore.config import load_params
-from leadscore.errors import LeadscoreError
+from leadscore.errors import ConfigError, LeadscoreError
 
 app = typer.Typer(
     help="Predictive lead scoring: train, evaluate and score leads.",
@@ -31,6 +31,10 @@ log = logging.getLogger("leadscore")
 ParamsOpt = Annotated[Path, typer.Option("--params", help="Parameter file.")]
 OptPath = Annotated[Path | None, typer.Option()]
 DEFAULT_PARAMS = Path("params.yaml")
+TABLE_URI_HELP = (
+    "a .parquet or .csv file, duckdb:///file.duckdb#table, or a SQLAlchemy URL with #table "
+    "(e.g. postgresql+psycopg://user@host/db#leads)."
+)
 RUN_FILE = Path("data/model/run.json")
 BUNDLE = Path("data/model")
 
@@ -184,25 +188,33 @@ def export(
 @_verb
 def score(
     model: Annotated[Path, typer.Option(help="Exported artifact directory.")],
-    leads: Annotated[Path, typer.Option(help="Lead table (.parquet or .csv).")],
-    out: Annotated[Path, typer.Option(help="Scores table to write (.parquet or .csv).")],
-    events: Annotated[Path | None, typer.Option(help="Engagement event log.")] = None,
+    leads: Annotated[str, typer.Option(help=f"Lead table: {TABLE_URI_HELP}")],
+    out: Annotated[str, typer.Option(help="Scores table (upserted by lead_id), same URI forms.")],
+    events: Annotated[str | None, typer.Option(help="Engagement event log, same forms.")] = None,
     as_of: Annotated[str | None, typer.Option(help="Scoring moment (default: now, UTC).")] = None,
     max_reject_rate: Annotated[float, typer.Option(min=0, max=1)] = 0.05,
     drift_threshold: Annotated[
         float, typer.Option(min=0, help="Warn when a PSI exceeds this (score, top features).")
     ] = 0.25,
     fail_on_drift: Annotated[bool, typer.Option(help="Exit with code 8 on drift.")] = False,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Leads per chunk; memory grows with it, not the table.")
+    ] = 100_000,
 ) -> dict:
-    """Score a lead table with an exported model; rejected rows go to a quarantine file."""
+    """Score a lead table with an exported model; rejected rows go to a quarantine beside it."""
     from leadscore.artifact import load_scorer
     from leadscore.batch import score_tables
+    from leadscore.tables import parse_table_uri
 
-    moment = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
+    try:
+        moment = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {as_of!r} is not a timestamp (e.g. 2026-11-01T02:00Z)") from exc
     moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    tables = [parse_table_uri(uri) if uri else None for uri in (leads, events, out)]
     return score_tables(
-        load_scorer(model), leads, events, out, moment, max_reject_rate, drift_threshold,
-        fail_on_drift,
+        load_scorer(model), *tables, moment, max_reject_rate, drift_threshold, fail_on_drift,
+        chunk_size,
     )  # fmt: skip
 
 

@@ -23,7 +23,8 @@ def profile(frame: pd.DataFrame, columns: list[str]) -> dict[str, dict]:
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values):
             edges = np.unique(np.nanquantile(values, np.linspace(0, 1, BINS + 1)[1:-1]))
-            out[column] = {"edges": edges.tolist(), "shares": _numeric_shares(values, edges)}
+            shares = _numeric_counts(values, edges) / len(values)
+            out[column] = {"edges": edges.tolist(), "shares": shares.tolist()}
         else:
             text = values.astype("object").fillna(MISSING).astype(str)
             shares = text.value_counts(normalize=True)
@@ -33,22 +34,39 @@ def profile(frame: pd.DataFrame, columns: list[str]) -> dict[str, dict]:
 
 def stability(reference: dict[str, dict], frame: pd.DataFrame) -> dict[str, float]:
     """PSI per profiled column present in ``frame`` (empty frames give no figures)."""
-    if frame.empty:
-        return {}
-    psi = {}
+    return psi(reference, bin_counts(reference, frame)) if len(frame) else {}
+
+
+def bin_counts(reference: dict[str, dict], frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Rows per reference bin of each profiled column in ``frame``.
+
+    Counts, unlike shares, add up over the chunks of a nightly run, so the PSI of a table read in
+    chunks is exactly that of the whole table. Numeric columns end with a missing-value bin,
+    categorical ones with a bin for levels unseen in training.
+    """
+    counts = {}
     for column, ref in reference.items():
         if column not in frame:
             continue
         if "edges" in ref:
-            now = _numeric_shares(frame[column], np.asarray(ref["edges"]))
+            counts[column] = _numeric_counts(frame[column], np.asarray(ref["edges"]))
         else:
             text = frame[column].astype("object").fillna(MISSING).astype(str)
-            counts = text.value_counts(normalize=True)
-            now = [float(counts.get(level, 0.0)) for level in ref["levels"]]
-            now.append(float(1.0 - sum(now)))  # levels unseen in training
-            ref = {"shares": [*ref["shares"], 0.0]}
-        psi[column] = index(np.asarray(ref["shares"]), np.asarray(now))
-    return psi
+            seen = text.value_counts()
+            known = np.array([seen.get(level, 0) for level in ref["levels"]], dtype="int64")
+            counts[column] = np.append(known, len(text) - known.sum())
+    return counts
+
+
+def psi(reference: dict[str, dict], counts: dict[str, np.ndarray]) -> dict[str, float]:
+    """PSI of each column from its bin counts (see :func:`bin_counts`)."""
+    out = {}
+    for column, count in counts.items():
+        expected = np.asarray(reference[column]["shares"], dtype="float64")
+        if "levels" in reference[column]:
+            expected = np.append(expected, 0.0)  # no training row had an unseen level
+        out[column] = index(expected, count / max(count.sum(), 1))
+    return out
 
 
 def index(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -56,10 +74,10 @@ def index(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _numeric_shares(values: pd.Series, edges: np.ndarray) -> list[float]:
-    """Shares per bin, the last bin holding missing values."""
+def _numeric_counts(values: pd.Series, edges: np.ndarray) -> np.ndarray:
+    """Rows per bin, the last bin holding missing values."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
     known = ~np.isnan(numbers)
     counts = np.bincount(np.searchsorted(edges, numbers[known], side="right"),
                          minlength=len(edges) + 1)  # fmt: skip
-    return [*(counts / len(numbers)).tolist(), float((~known).mean())]
+    return np.append(counts, (~known).sum())

@@ -43,9 +43,17 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 
 
 def validate_leads(
-    raw: pd.DataFrame, schema: SchemaConfig, now: pd.Timestamp, future_tolerance_hours: float
+    raw: pd.DataFrame,
+    schema: SchemaConfig,
+    now: pd.Timestamp,
+    future_tolerance_hours: float,
+    seen: set[str] | None = None,
 ) -> ValidationResult:
-    """Check a leads table; duplicates keep their earliest row, later copies are quarantined."""
+    """Check a leads table; duplicates keep their earliest row, later copies are quarantined.
+
+    ``seen`` holds the leads kept from earlier chunks of the same table: their copies here are
+    duplicates too (the copy read first wins), and this chunk's valid leads are added to it.
+    """
     if raw.empty:
         raise EmptyInputError("leads table is empty: there is nothing to validate or score")
     leads = leads_to_canonical(raw, schema)
@@ -65,9 +73,13 @@ def validate_leads(
         leads[column] = pd.to_numeric(leads[column], errors="coerce")
         _flag(reason, ~_blank(raw[column]) & leads[column].isna(), f"non_numeric:{column}")
         _flag(reason, leads[column] < 0, f"negative_count:{column}")
+    if seen:
+        _flag(reason, leads["lead_id"].isin(seen), "duplicate_lead_id")
     ok = reason.isna()
     later_copy = ok & leads.loc[ok].sort_values("created_at", kind="stable").duplicated("lead_id")
     _flag(reason, later_copy.reindex(leads.index, fill_value=False), "duplicate_lead_id")
+    if seen is not None:
+        seen.update(leads.loc[reason.isna(), "lead_id"])
     if "converted" in leads:
         leads["converted"] = leads["converted"].astype("Int8")
     return _split(raw, leads, reason)
