@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hmac
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
 from leadscore.artifact import METADATA_FILE, bundle_path, load_scorer
 from leadscore.config import EVENT_ROLES, LEAD_ROLES
@@ -29,17 +30,25 @@ from leadscore.scorer import Scorer
 API_KEYS_ENV = "LEADSCORE_API_KEYS"  # comma-separated; when set, every scoring call needs one
 _TEXT_ROLES = [r for r in LEAD_ROLES if r not in ("lead_id", "created_at", *LABEL_ROLES)]
 
+
+def _utc(moment: datetime) -> datetime:
+    """Naive times are taken as UTC, as the batch path reads them."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
 Lead = create_model(  # the leads table of the data contract, one row
     "Lead",
     __config__=ConfigDict(extra="forbid"),
     lead_id=(str, Field(min_length=1)),
-    created_at=(datetime, ...),
+    created_at=(UtcDatetime, ...),
     **{role: (str | None, None) for role in _TEXT_ROLES},
 )
 Event = create_model(
     "Event",
     __config__=ConfigDict(extra="forbid"),
-    ts=(datetime, ...),
+    ts=(UtcDatetime, ...),
     event_type=(str, Field(min_length=1)),
     **{role: (str | None, None) for role in EVENT_ROLES if role not in ("lead_id", "ts",
                                                                         "event_type")},
@@ -50,12 +59,29 @@ class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lead: Lead  # type: ignore[valid-type]
     events: list[Event] = Field(default_factory=list)  # type: ignore[valid-type]
-    as_of: datetime | None = Field(None, description="Scoring moment; default: now (UTC).")
+    as_of: UtcDatetime | None = Field(None, description="Scoring moment; default: now (UTC).")
+
+    @model_validator(mode="after")
+    def _created_by_then(self) -> ScoreRequest:
+        """A lead created after the scoring moment did not exist yet (batch quarantines it)."""
+        if self.lead.created_at > (self.as_of or datetime.now(UTC)):
+            raise ValueError("lead.created_at is after the scoring moment (as_of, default now)")
+        return self
 
 
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     leads: list[ScoreRequest]
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+# Documented in the OpenAPI spec, so clients (and the spec-driven tests) know every answer.
+UNAUTHORISED = {401: {"model": Problem, "description": "Missing or wrong X-API-Key"}}
+TOO_LARGE = {413: {"model": Problem, "description": "Body or batch over the configured limit"}}
+UNREADABLE = {400: {"model": Problem, "description": "Body that cannot be decoded"}}
 
 
 class Score(BaseModel):
@@ -103,7 +129,7 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", "model_version": scorer.model_version}
 
-    @app.get("/model", dependencies=[Depends(authorised)])
+    @app.get("/model", dependencies=[Depends(authorised)], responses=UNAUTHORISED)
     def model_info() -> dict[str, Any]:
         return {
             "model_version": metadata["model_version"],
@@ -114,16 +140,20 @@ def create_app(
             "metrics": metadata["metrics"],
         }
 
-    @app.post("/score", response_model=Score, dependencies=[Depends(authorised)])
+    @app.post("/score", response_model=Score, dependencies=[Depends(authorised)],
+              responses=UNAUTHORISED | TOO_LARGE | UNREADABLE)  # fmt: skip
     def score_one(request: ScoreRequest) -> dict[str, Any]:
         return _score(scorer, [request])[0]
 
-    @app.post("/score/batch", response_model=list[Score], dependencies=[Depends(authorised)])
+    @app.post("/score/batch", response_model=list[Score], dependencies=[Depends(authorised)],
+              responses=UNAUTHORISED | TOO_LARGE | UNREADABLE)  # fmt: skip
     def score_batch(request: BatchRequest) -> list[dict[str, Any]]:
         if len(request.leads) > max_batch:
             raise HTTPException(413, f"at most {max_batch} leads per batch request")
         if len({r.lead.lead_id for r in request.leads}) != len(request.leads):
-            raise HTTPException(422, "lead_id must be unique within a batch")
+            message = "lead_id must be unique within a batch"
+            raise RequestValidationError([{"loc": ("body", "leads"), "msg": message,
+                                           "type": "value_error"}])  # fmt: skip
         return _score(scorer, request.leads) if request.leads else []
 
     return app
@@ -137,7 +167,5 @@ def _score(scorer: Scorer, requests: list[ScoreRequest]) -> list[dict[str, Any]]
     rows = [{"lead_id": r.lead.lead_id, **e.model_dump()} for r in requests for e in r.events]
     events = pd.DataFrame(rows, columns=list(EVENT_ROLES))
     events["ts"] = pd.to_datetime(events["ts"], utc=True)
-    moments = pd.Series(
-        [pd.Timestamp(r.as_of).tz_convert("UTC") if r.as_of else now for r in requests]
-    )
+    moments = pd.Series([pd.Timestamp(r.as_of) if r.as_of else now for r in requests])
     return scorer.score(leads, events, moments).to_dict("records")

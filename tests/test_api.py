@@ -1,0 +1,202 @@
+"""The online API over a real uvicorn server on 127.0.0.1, against batch, pyfunc and MLflow."""
+
+import json
+import socket
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+
+from support import run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(project):
+    """A real uvicorn server on 127.0.0.1 with API keys configured."""
+    root, env = project
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port),
+         "--max-body-bytes", "200000", "--max-batch", "50"],
+        cwd=root, env={**env, "LEADSCORE_API_KEYS": "key-one,key-two"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if requests.get(f"{url}/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        raise AssertionError("leadscore serve did not come up")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+AUTH = {"X-API-Key": "key-two"}
+
+
+def _requests_for(root: Path, n: int, as_of: str) -> tuple[pd.DataFrame, list[dict]]:
+    leads = pd.read_parquet(root / "data/raw/leads.parquet").drop_duplicates("lead_id")
+    leads = leads.drop(columns=["converted", "converted_at"]).iloc[100 : 100 + n]
+    events = pd.read_parquet(root / "data/raw/events.parquet")
+    bodies = []
+    for lead in json.loads(leads.to_json(orient="records", date_format="iso")):
+        own = events[events["lead_id"] == lead["lead_id"]].drop(columns="lead_id")
+        bodies.append({
+            "lead": lead,
+            "events": json.loads(own.to_json(orient="records", date_format="iso")),
+            "as_of": as_of,
+        })  # fmt: skip
+    return leads, bodies
+
+
+def test_api_batch_cli_and_pyfunc_give_the_same_scores(project, server):
+    root, env = project
+    as_of = "2026-10-01T00:00:00Z"
+    leads, bodies = _requests_for(root, 12, as_of)
+    leads.to_parquet(root / "api_leads.parquet")
+    run(["leadscore", "score", "--model", "models/lead_scorer", "--leads", "api_leads.parquet",
+         "--events", "data/raw/events.parquet", "--out", "api_scores.parquet", "--as-of", as_of],
+        root, env)  # fmt: skip
+    batch = pd.read_parquet(root / "api_scores.parquet").set_index("lead_id")
+    online = [requests.post(f"{server}/score", json=b, headers=AUTH, timeout=30) for b in bodies]
+    assert [r.status_code for r in online] == [200] * len(bodies)
+    for answer in (r.json() for r in online):
+        want = batch.loc[answer["lead_id"]]
+        assert abs(answer["probability"] - want["probability"]) <= 1e-9
+        assert answer["band"] == want["band"] and answer["score"] == want["score"]
+    many = requests.post(f"{server}/score/batch", json={"leads": bodies}, headers=AUTH, timeout=60)
+    assert [a["probability"] for a in many.json()] == [r.json()["probability"] for r in online]
+    pyfunc = mlflow.pyfunc.load_model(str(root / "models/lead_scorer")).predict(
+        leads.assign(as_of=as_of)
+    )  # pyfunc has no event log: compare with the API given no events either
+    bare = [
+        requests.post(f"{server}/score", json={**b, "events": []}, headers=AUTH, timeout=30)
+        for b in bodies
+    ]
+    np.testing.assert_allclose(
+        pyfunc["probability"], [r.json()["probability"] for r in bare], rtol=0, atol=1e-9
+    )
+
+
+def test_mlflow_models_serve_gives_the_pyfunc_scores(project):
+    root, env = project
+    leads, _ = _requests_for(root, 8, "2026-10-01T00:00:00Z")
+    frame = leads.assign(as_of="2026-10-01T00:00:00Z")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        ["mlflow", "models", "serve", "-m", "models/lead_scorer", "--env-manager", "local",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        body = {"dataframe_split": json.loads(frame.to_json(orient="split", date_format="iso",
+                                                            index=False))}  # fmt: skip
+        for _ in range(180):
+            try:
+                answer = requests.post(f"http://127.0.0.1:{port}/invocations", json=body,
+                                       timeout=30)  # fmt: skip
+                break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("mlflow models serve did not come up")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert answer.status_code == 200, answer.text
+    served = pd.DataFrame(answer.json()["predictions"])
+    local = mlflow.pyfunc.load_model(str(root / "models/lead_scorer")).predict(frame)
+    np.testing.assert_allclose(served["probability"], local["probability"], rtol=0, atol=1e-9)
+    assert served["band"].tolist() == local["band"].tolist()
+
+
+def test_api_rejects_what_it_must(project, server):
+    root, _ = project
+    _, bodies = _requests_for(root, 1, "2026-10-01T00:00:00Z")
+    body = bodies[0]
+    assert requests.get(f"{server}/health", timeout=5).status_code == 200
+    assert requests.post(f"{server}/score", json=body, timeout=5).status_code == 401
+    wrong = requests.post(f"{server}/score", json=body, headers={"X-API-Key": "nope"}, timeout=5)
+    assert wrong.status_code == 401
+    assert requests.get(f"{server}/model", headers=AUTH, timeout=5).json()["thresholds"]
+    bad = requests.post(
+        f"{server}/score", json={**body, "lead": {**body["lead"], "created_at": "soon"}},
+        headers=AUTH, timeout=5,
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "lead", "created_at"]
+    huge = {**body, "lead": {**body["lead"], "company": "x" * 300_000}}
+    assert requests.post(f"{server}/score", json=huge, headers=AUTH, timeout=5).status_code == 413
+    too_many = {"leads": [body] * 51}
+    assert (
+        requests.post(f"{server}/score/batch", json=too_many, headers=AUTH, timeout=5).status_code
+        == 413
+    )
+
+
+def test_api_survives_a_burst_of_concurrent_clients(project, server):
+    root, _ = project
+    _, bodies = _requests_for(root, 4, "2026-10-01T00:00:00Z")
+
+    def client(body: dict) -> list[int]:
+        with requests.Session() as session:
+            return [
+                session.post(f"{server}/score", json=body, headers=AUTH, timeout=30).status_code
+                for _ in range(250)
+            ]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = [c for result in pool.map(client, bodies) for c in result]
+    assert codes == [200] * 1000
+
+
+def test_generated_requests_find_no_server_error_and_match_the_openapi_spec(server):
+    """Schemathesis sends requests generated from the served OpenAPI spec, valid and not, to
+    every operation, and checks each response: never a 5xx, and status, content type and body
+    as the spec documents them."""
+    schema = schemathesis.openapi.from_url(f"{server}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {f"{o.method.upper()} {o.path}" for o in operations} >= {
+        "POST /score", "POST /score/batch", "GET /health", "GET /model"
+    }  # fmt: skip
+    seen: dict[tuple[str, str], set[int]] = {}
+    for operation in operations:
+        bodies = operation.method.upper() == "POST"  # only a body can be generated invalid
+        for mode in GenerationMode if bodies else [GenerationMode.POSITIVE]:
+            seen[(operation.path, mode.value)] = _fuzz(operation, mode)
+    assert 200 in seen[("/score", "positive")]  # the generated leads were really scored
+    assert 422 in seen[("/score", "negative")]  # and the invalid ones rejected by name
+
+
+def _fuzz(operation, mode: GenerationMode) -> set[int]:
+    """Run one operation's generated cases; return the status codes the server answered."""
+    codes: set[int] = set()
+
+    @settings(max_examples=50, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case):
+        codes.add(case.call_and_validate(headers=AUTH).status_code)
+
+    check()
+    return codes
