@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import warnings
 
 import mlflow
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from leadscore.artifact import load_scorer
+from leadscore.artifact import bundle_path, load_scorer
 from support import run
 
 pytestmark = pytest.mark.slow
@@ -164,3 +165,23 @@ def test_promotion_refuses_a_worse_candidate_unless_forced(project, tmp_path):
     forced = json.loads(run(["leadscore", "promote", "--force"], root, env).stdout)
     assert forced["promoted"] and forced["reason"].startswith("forced")
     assert str(client.get_model_version_by_alias("lead-scorer", "champion").version) == "2"
+
+
+def test_the_artifact_states_its_input_and_warns_on_other_library_versions(project, tmp_path):
+    root, _ = project
+    artifact = tmp_path / "lead_scorer"
+    shutil.copytree(root / "models/lead_scorer", artifact)
+    bundle = bundle_path(artifact)
+    schema = json.loads((bundle / "input_schema.json").read_text())
+    required = {c["role"] for c in schema["leads"] if c["required"]}
+    assert required == {"lead_id", "created_at"}
+    assert {c["role"] for c in schema["leads"] if c["personal"]} >= {"email", "phone"}
+    assert "converted" not in {c["role"] for c in schema["leads"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the versions it was trained with: silence
+        load_scorer(artifact)
+    metadata = json.loads((bundle / "metadata.json").read_text())
+    metadata["libraries"]["lightgbm"] = "3.0.0"
+    (bundle / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.warns(UserWarning, match=r"lightgbm 3\.0\.0 \(here 4\."):
+        load_scorer(artifact)

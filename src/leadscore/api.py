@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
-from leadscore.artifact import METADATA_FILE, bundle_path, load_scorer
+from leadscore.artifact import INPUT_SCHEMA_FILE, METADATA_FILE, bundle_path, load_scorer
 from leadscore.config import EVENT_ROLES, LEAD_ROLES
 from leadscore.io import read_json
 from leadscore.schema import LABEL_ROLES
@@ -138,6 +138,7 @@ def create_app(
             "git_commit": metadata["git_commit"],
             "thresholds": scorer.thresholds,
             "metrics": metadata["metrics"],
+            "input_schema": read_json(bundle_path(model) / INPUT_SCHEMA_FILE),
         }
 
     @app.post("/score", response_model=Score, dependencies=[Depends(authorised)],

@@ -17,12 +17,21 @@ import mlflow
 import pandas as pd
 import yaml
 
+from leadscore.config import SchemaConfig
 from leadscore.io import read_json
+from leadscore.schema import (
+    LABEL_ROLES,
+    PERSONAL_ROLES,
+    REQUIRED_EVENT_ROLES,
+    REQUIRED_LEAD_ROLES,
+    TIMESTAMP_ROLES,
+)
 from leadscore.scorer import Scorer
 from leadscore.validation import parse_timestamps
 
 BUNDLE = "bundle"
 METADATA_FILE = "metadata.json"
+INPUT_SCHEMA_FILE = "input_schema.json"
 LIBRARIES: tuple[str, ...] = ("leadscore", "lightgbm", "pandas", "numpy", "scikit-learn", "mlflow")
 
 
@@ -76,6 +85,35 @@ def load_bundle(path: Path) -> Scorer:
             stacklevel=2,
         )
     return Scorer.load(path, model_version=metadata["model_version"])
+
+
+def input_schema(schema: SchemaConfig) -> dict[str, list[dict]]:
+    """The columns the artifact reads, under the user's names, for people and tools feeding it.
+
+    Timestamps are ISO-8601 text or datetimes (naive ones are taken as UTC); everything else is
+    text except pre-aggregated counts. Label columns are not inputs; personal columns are read
+    (their validity is a signal) but never written anywhere.
+    """
+
+    def columns(mapping: dict[str, str], required: tuple[str, ...]) -> list[dict]:
+        return [
+            {
+                "column": column,
+                "role": role,
+                "type": "timestamp" if role in TIMESTAMP_ROLES else "string",
+                "required": role in required,
+                "personal": role in PERSONAL_ROLES,
+            }
+            for role, column in mapping.items()
+            if role not in LABEL_ROLES
+        ]
+
+    leads = columns(schema.leads, REQUIRED_LEAD_ROLES) + [
+        {"column": c, "role": "engagement_count", "type": "number", "required": True,
+         "personal": False}
+        for c in schema.engagement_columns
+    ]  # fmt: skip
+    return {"leads": leads, "events": columns(schema.events, REQUIRED_EVENT_ROLES)}
 
 
 def library_versions() -> dict[str, str | None]:

@@ -11,9 +11,11 @@ from mlflow import MlflowClient
 
 from leadscore.artifact import (
     BUNDLE,
+    INPUT_SCHEMA_FILE,
     METADATA_FILE,
     file_fingerprint,
     git_commit,
+    input_schema,
     library_versions,
 )
 from leadscore.config import ExportConfig, Params
@@ -48,6 +50,7 @@ def run(
     }
     write_json(metadata, bundle_dir / METADATA_FILE)
     write_json(drift_reference(bundle_dir, features_path), bundle_dir / DRIFT_FILE)
+    write_json(input_schema(params.schema_), bundle_dir / INPUT_SCHEMA_FILE)
     requirements = [
         f"{lib}=={v}" for lib, v in metadata["libraries"].items() if v and lib != "leadscore"
     ]
