@@ -19,7 +19,15 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    model_validator,
+)
 
 from leadscore.artifact import INPUT_SCHEMA_FILE, METADATA_FILE, bundle_path, load_scorer
 from leadscore.config import EVENT_ROLES, LEAD_ROLES
@@ -36,7 +44,14 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+def _text(value: object) -> object:
+    """Only ISO-8601 text is a time here, as the spec says; pydantic alone would take numbers."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("a time must be ISO-8601 text, e.g. 2026-11-01T09:30:00Z")
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_text), AfterValidator(_utc)]
 
 Lead = create_model(  # the leads table of the data contract, one row
     "Lead",
