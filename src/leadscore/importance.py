@@ -45,7 +45,7 @@ def measure_importance(
 
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    return frame.sample(min(rows, len(frame)), random_state=seed) if len(frame) > rows else frame
+    return frame.sample(rows, random_state=seed) if len(frame) > rows else frame
 
 
 def feature_groups(columns: list[str]) -> pd.DataFrame:
@@ -60,8 +60,8 @@ def contributions(scorer: Scorer, features: pd.DataFrame) -> pd.DataFrame:
     for the fit score, centred on the rows' mean as TreeSHAP values are)."""
     encoded = scorer.encoder.transform(features)
     shap = scorer.booster.predict(encoded, pred_contrib=True)[:, :-1]
-    scored = scorer.score_features(features, explain_bands=())
-    fit_term = scorer.blend.logit(np.full(len(features), 0.5), scored["fit_score"].to_numpy())
+    fit = score_fit(features, scorer.fit_rules)["fit_score"].to_numpy()
+    fit_term = scorer.blend.logit(np.full(len(features), 0.5), fit)  # its part of the sum
     frame = pd.DataFrame(
         scorer.blend.model_weight * shap, columns=list(encoded.columns), index=features.index
     )
@@ -73,7 +73,7 @@ def group_contributions(contrib: pd.DataFrame, level: str) -> pd.DataFrame:
     """Contributions summed within each signal or family (a lead's reason is such a sum)."""
     if level == "feature":
         return contrib
-    key = feature_groups(list(contrib.columns[:-1])).set_index("feature")[level]
+    key = feature_groups([c for c in contrib.columns if c != FIT]).set_index("feature")[level]
     return contrib.T.groupby(key.reindex(contrib.columns).to_numpy(), sort=False).sum().T
 
 
