@@ -3,12 +3,14 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from leadscore.importance import FIT, importance_table, shap_importance
 from leadscore.reports import (
     band_table,
     calibration_table,
     grade_score_matrix,
     grade_table,
     lookup,
+    signal_breakdowns,
 )
 
 
@@ -82,3 +84,31 @@ def test_lookup_follows_dotted_paths_and_fails_on_a_missing_key():
     assert lookup(metrics, "model_only.roc_auc") == 0.7
     with pytest.raises(KeyError):
         lookup(metrics, "fit_only.roc_auc")
+
+
+def test_breakdowns_cover_the_top_signals_then_every_other_family():
+    contrib = pd.DataFrame(
+        {"weekday": [0.1, -0.1, 0.1, -0.1], "hour": [0.3, -0.3, 0.3, -0.3],
+         "pricing_view_7d": [1.0, -1.0, 1.0, -1.0], FIT: [0.0, 0.0, 0.0, 0.0]}
+    )  # fmt: skip
+    importance = importance_table(
+        shap_importance(contrib),
+        pd.DataFrame(columns=["level", "name", "permutation_auc_drop", "permutation_auc_drop_std"]),
+    )
+    features = pd.DataFrame(
+        {"weekday": [0.0, 1.0, 0.0, 6.0], "hour": [9.0, 23.0, 10.0, 2.0],
+         "pricing_view_7d": [2.0, 0.0, 3.0, 0.0], "label": [1, 0, 1, 0]}
+    )  # fmt: skip
+    got = signal_breakdowns(importance, features, contrib, top=1)
+    titles = [title for title, _ in got]
+    # The top signal (pricing views), then engagement is covered, time (hour) beats weekday.
+    assert titles == [
+        "Pricing-page views in the last 7 days",
+        "Hour the lead arrived (local time)",
+        "Weekday the lead arrived (local time)",
+    ]
+    weekday = got[2][1]
+    assert weekday["value"].tolist() == ["Mon", "Tue", "Sun"]
+    assert weekday["leads"].tolist() == [2, 1, 1]
+    # The arrival moment's contribution is weekday and hour together, as in the reasons.
+    assert weekday["mean_contribution"].tolist() == pytest.approx([0.4, -0.4, -0.4])

@@ -94,7 +94,7 @@ def importance_chart(table: pd.DataFrame, title: str) -> plt.Figure:
     )
     y = np.arange(len(rows))
     left.barh(y, rows["mean_abs_contribution"], color=BLUE)
-    left.set(yticks=y, yticklabels=rows["label"], xlabel="mean |contribution| (log-odds)")
+    left.set(yticks=y, yticklabels=rows["name"], xlabel="mean |contribution| (log-odds)")
     right.barh(
         y,
         rows["permutation_auc_drop"].fillna(0),

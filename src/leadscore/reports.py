@@ -23,6 +23,9 @@ from leadscore.scorer import Scorer
 from leadscore.thresholds import BANDS
 
 SCORE_GROUPS: tuple[str, ...] = ("lowest 20 %", "20–40 %", "40–60 %", "60–80 %", "top 20 %")
+CALIBRATION_COLUMNS: tuple[str, ...] = (
+    "curve", "bin", "bin_lower", "mean_predicted", "fraction_positive", "count", "brier", "ece",
+)  # fmt: skip
 GAIN_SHARE = 0.2  # "calling the top 20 % of leads reaches X % of conversions"
 
 
@@ -83,19 +86,11 @@ def example_leads(
     rules that fired and the reasons (computed for every band here, not only the top one).
     ``scores`` holds the scores of ``features``' rows, in the same order, as ``evaluate`` wrote
     them."""
-    if (
-        not scores["lead_id"]
-        .reset_index(drop=True)
-        .equals(features["lead_id"].reset_index(drop=True))
-    ):
+    if not np.array_equal(scores["lead_id"].to_numpy(), features["lead_id"].to_numpy()):
         raise ValueError("the scores and the features must list the same rows in the same order")
-    picked = [
-        scores.index[scores["band"] == band]
-        .to_series()
-        .sample(min(per_band, int((scores["band"] == band).sum())), random_state=seed)
-        for band in BANDS
-    ]
-    rows = pd.concat(picked).to_numpy()
+    picked = scores.sample(frac=1.0, random_state=seed).groupby("band").head(per_band)
+    order = picked["band"].map(BANDS.index).sort_values(kind="stable")
+    rows = order.index.to_numpy()
     shown = scorer.score_features(features.loc[rows].reset_index(drop=True))
     return shown[["score", "band", "fit_grade", "fit_rules", "reasons"]].assign(
         lead_age_days=features.loc[rows, "age_days"].to_numpy(),
@@ -115,18 +110,7 @@ def calibration_table(before: pd.DataFrame, after: pd.DataFrame, metrics: dict) 
             ("after", after, ""),
         )
     ]
-    return pd.concat(parts, ignore_index=True)[
-        [
-            "curve",
-            "bin",
-            "bin_lower",
-            "mean_predicted",
-            "fraction_positive",
-            "count",
-            "brier",
-            "ece",
-        ]
-    ]
+    return pd.concat(parts, ignore_index=True)[list(CALIBRATION_COLUMNS)]
 
 
 def split_windows(features: pd.DataFrame) -> pd.DataFrame:
@@ -149,20 +133,30 @@ def split_windows(features: pd.DataFrame) -> pd.DataFrame:
 def signal_breakdowns(
     importance: pd.DataFrame, features: pd.DataFrame, contrib: pd.DataFrame, top: int
 ) -> list[tuple[str, pd.DataFrame]]:
-    """For the ``top`` signals: conversion and the signal's average contribution by value of its
-    most important feature (the fit score has its own section). ``contrib`` may cover a sample
-    of ``features``' rows (same index); conversion rates use every row."""
-    signals = importance[(importance["level"] == "signal") & (importance["name"] != FIT)]
-    ranked = importance[importance["level"] == "feature"]["name"].tolist()
+    """Conversion and the signal's average contribution by value, for the most important
+    feature of each of the ``top`` signals and of every family not among them (so weekday,
+    browser or location get a chart even when they matter little; the fit score has its own
+    section). ``contrib`` may cover a sample of ``features``' rows (same index); conversion
+    rates use every row."""
     grouped = group_contributions(contrib, "signal")
     out = []
-    for signal in signals["name"].head(top):
-        feature = next(f for f in ranked if f != FIT and describe_feature(f).source == signal)
-        label = importance.set_index(["level", "name"]).loc[("feature", feature), "description"]
+    for feature, description in _breakdown_features(importance, top):
+        signal = describe_feature(feature).source
         contribution = grouped[signal].reindex(features.index)  # missing outside the sample
         table = conversion_by_value(features[feature], features["label"], contribution, feature)
-        out.append((label, table))
+        out.append((description, table))
     return out
+
+
+def _breakdown_features(importance: pd.DataFrame, top: int) -> list[tuple[str, str]]:
+    ranked = importance[(importance["level"] == "feature") & (importance["name"] != FIT)]
+    ranked = ranked.assign(signal=ranked["name"].map(lambda f: describe_feature(f).source))
+    strongest = ranked.groupby("signal", sort=False).head(1).set_index("signal")
+    signals = importance[(importance["level"] == "signal") & (importance["name"] != FIT)]
+    chosen = strongest.loc[signals["name"].head(top)]
+    missing = ~ranked["family"].isin(chosen["family"])
+    chosen = pd.concat([chosen, ranked[missing].groupby("family", sort=False).head(1)])
+    return list(zip(chosen["name"], chosen["description"], strict=True))
 
 
 @dataclass(frozen=True)
@@ -187,25 +181,21 @@ class ReportData:
 
 def render_model_report(data: ReportData) -> str:
     """The page: plain-language summary first, details after, every chart embedded."""
-    reached = float(np.interp(GAIN_SHARE, data.gain["share_of_leads"],
-                              data.gain["share_of_conversions"]))  # fmt: skip
+    gain = data.gain
+    reached = float(np.interp(GAIN_SHARE, gain["share_of_leads"], gain["share_of_conversions"]))
     families = data.importance[data.importance["level"] == "family"]
     signals = data.importance[data.importance["level"] == "signal"].head(data.top_features)
     cuts = data.thresholds[data.thresholds["chosen_for"].isin(BANDS)]
     chosen = dict(zip(cuts["chosen_for"], cuts["share_flagged"], strict=True))
     charts_png = {
-        "families": charts.png(
-            charts.importance_chart(families.assign(label=families["name"]), "By family")
-        ),
-        "signals": charts.png(
-            charts.importance_chart(signals.assign(label=signals["name"]), "By input signal")
-        ),
+        "families": charts.png(charts.importance_chart(families, "By family")),
+        "signals": charts.png(charts.importance_chart(signals, "By input signal")),
         "breakdowns": [
             charts.png(charts.breakdown_chart(table, title, data.metrics["rate_test"]))
             for title, table in data.breakdowns
         ],
         "reliability": charts.png(charts.reliability_chart(data.calibration)),
-        "gain": charts.png(charts.gain_chart(data.gain, GAIN_SHARE, reached)),
+        "gain": charts.png(charts.gain_chart(gain, GAIN_SHARE, reached)),
         "tradeoff": charts.png(charts.tradeoff_chart(data.thresholds, chosen)),
     }
     env = Environment(loader=PackageLoader("leadscore"), autoescape=select_autoescape())
