@@ -115,7 +115,8 @@ def breakdown_chart(table: pd.DataFrame, title: str, overall_rate: float) -> plt
     bars = ax.bar(x, table["conversion_rate"], color=BLUE, alpha=0.8, label="conversion rate")
     ax.bar_label(bars, labels=[f"{n:,}" for n in table["leads"]], fontsize=7, color=GREY)
     ax.axhline(overall_rate, ls="--", color=GREY, lw=1, label="all held-out leads")
-    ax.set(xticks=x, ylabel="conversion rate", title=title)
+    ax.set(xticks=x, ylabel="conversion rate")
+    ax.set_title(title, pad=22)
     ax.set_xticklabels(
         table["value"],
         rotation=30 if len(table) > 6 else 0,
@@ -128,7 +129,14 @@ def breakdown_chart(table: pd.DataFrame, title: str, overall_rate: float) -> plt
     twin.axhline(0, color=ORANGE, lw=0.6, alpha=0.5)
     twin.set_ylabel("avg contribution (log-odds)", color=ORANGE)
     handles = [h for a in (ax, twin) for h in a.get_legend_handles_labels()[0]]
-    ax.legend(handles=handles, fontsize=7, loc="upper left")
+    ax.legend(
+        handles=handles,
+        fontsize=7,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=3,
+        frameon=False,
+    )
     return fig
 
 
