@@ -1,7 +1,6 @@
 """Both notebooks run top to bottom against the shared pipeline run's outputs."""
 
 import json
-import os
 
 import nbformat
 import pytest
@@ -36,4 +35,5 @@ def test_notebook_runs_top_to_bottom(project, path, monkeypatch):
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum(o.output_type in ("execute_result", "display_data") for o in outputs) >= 4
-    assert os.environ["LEADSCORE_PROJECT"] == str(root)
+    first = next(o for o in outputs if o.output_type == "execute_result")
+    assert first.data["text/plain"] == repr(root.resolve())  # it read the pipeline run's outputs
