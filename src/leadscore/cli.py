@@ -157,17 +157,20 @@ def evaluate(
 def report(
     metrics: Path = Path("reports/metrics.json"),
     scores: Path = Path("data/processed/test_scores.parquet"),
+    features: Path = Path("data/processed/features.parquet"),
     plots: Path = Path("reports/plots"),
     bundle: Path = BUNDLE,
-    out: Path = Path("reports/model_report.html"),
+    out_dir: Path = Path("reports"),
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
-    """Render the self-contained HTML model report."""
+    """Render the self-contained HTML model report and its CSV companions."""
     from leadscore.stages import report as stage
 
+    p = load_params(params)
     return stage.run(
-        load_params(params).report.top_features, metrics, scores, plots, bundle, RUN_FILE, out
-    )
+        p.report, p.calibrate.thresholds, metrics, scores, features, plots, bundle, RUN_FILE,
+        out_dir,
+    )  # fmt: skip
 
 
 @_verb

@@ -1,92 +1,240 @@
-"""The marketer-facing HTML report: self-contained (charts embedded), rendered from a template."""
+"""The marketer-facing model report: its tables, and the self-contained HTML page built from them.
+
+Every figure of the page comes from the held-out evaluation's outputs (``reports/metrics.json``,
+the scores of the test window, the DVC plot tables) or from a table here that is also written as a
+CSV companion, so what a marketer reads and what a script reads are the same numbers.
+"""
 
 from __future__ import annotations
 
-import base64
-import io
+from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # reports are rendered headless, in a pipeline stage
-import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from leadscore import charts
+from leadscore.breakdown import conversion_by_value
+from leadscore.features import describe_feature
+from leadscore.fit_score import GRADES
+from leadscore.importance import FIT, group_contributions
+from leadscore.scorer import Scorer
+from leadscore.thresholds import BANDS
+
+SCORE_GROUPS: tuple[str, ...] = ("lowest 20 %", "20–40 %", "40–60 %", "60–80 %", "top 20 %")
+CALIBRATION_COLUMNS: tuple[str, ...] = (
+    "curve", "bin", "bin_lower", "mean_predicted", "fraction_positive", "count", "brier", "ece",
+)  # fmt: skip
+GAIN_SHARE = 0.2  # "calling the top 20 % of leads reaches X % of conversions"
 
 
-def band_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Share of leads, conversion rate and lift per band, on the held-out window."""
-    rate = scores["label"].mean()
-    table = scores.groupby("band").agg(leads=("label", "size"), conversion_rate=("label", "mean"))
-    table["share"] = table["leads"] / table["leads"].sum()
-    table["lift"] = table["conversion_rate"] / max(rate, 1e-12)
-    return table.reset_index()
+def band_table(scores: pd.DataFrame, thresholds: dict[str, float]) -> pd.DataFrame:
+    """Per band: its lower cut-off, share of leads, precision (its conversion rate), recall (its
+    share of all conversions), lift and the conversions its probabilities expect."""
+    y, rate = scores["label"].astype(float), scores["label"].mean()
+    records = []
+    for band in BANDS:
+        inside = (scores["band"] == band).to_numpy()
+        n, hits = int(inside.sum()), float(y[inside].sum())
+        records.append(
+            {
+                "band": band,
+                "lower_threshold": float(thresholds.get(band, 0.0)),
+                "leads": n,
+                "share_of_leads": n / max(len(scores), 1),
+                "precision": hits / n if n else np.nan,
+                "recall": hits / max(y.sum(), 1),
+                "lift": hits / n / rate if n and rate else np.nan,
+                "expected_conversions": float(scores["probability"][inside].sum()),
+                "actual_conversions": hits,
+            }
+        )
+    return pd.DataFrame(records)
 
 
 def grade_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Leads, share and conversion rate per fit grade, A to D (empty grades included)."""
+    table = (
+        scores.groupby("fit_grade")["label"]
+        .agg(leads="size", conversions="sum", conversion_rate="mean")
+        .reindex(list(GRADES))
+        .fillna({"leads": 0, "conversions": 0})
+    )
+    table["share_of_leads"] = table["leads"] / max(len(scores), 1)
+    return table.rename_axis("fit_grade").reset_index()
+
+
+def grade_score_matrix(scores: pd.DataFrame) -> pd.DataFrame:
+    """Conversion rate and count per fit grade and fifth of the model's own score: does the
+    grade still separate leads the model already ranks alike?"""
+    rank = scores["model_probability"].rank(method="first")
+    group = pd.qcut(rank, len(SCORE_GROUPS), labels=list(SCORE_GROUPS))
+    table = (
+        scores.assign(model_score=group)
+        .groupby(["fit_grade", "model_score"], observed=False)["label"]
+        .agg(leads="size", conversion_rate="mean")
+        .reset_index()
+    )
+    return table[table["fit_grade"].isin(GRADES)].reset_index(drop=True)
+
+
+def example_leads(
+    scorer: Scorer, features: pd.DataFrame, scores: pd.DataFrame, per_band: int, seed: int
+) -> pd.DataFrame:
+    """A few held-out leads of each band as a sales rep sees them: score, band, grade, the fit
+    rules that fired and the reasons (computed for every band here, not only the top one).
+    ``scores`` holds the scores of ``features``' rows, in the same order, as ``evaluate`` wrote
+    them."""
+    if not np.array_equal(scores["lead_id"].to_numpy(), features["lead_id"].to_numpy()):
+        raise ValueError("the scores and the features must list the same rows in the same order")
+    picked = scores.sample(frac=1.0, random_state=seed).groupby("band").head(per_band)
+    order = picked["band"].map(BANDS.index).sort_values(kind="stable")
+    rows = order.index.to_numpy()
+    shown = scorer.score_features(features.loc[rows].reset_index(drop=True))
+    return shown[["score", "band", "fit_grade", "fit_rules", "reasons"]].assign(
+        lead_age_days=features.loc[rows, "age_days"].to_numpy(),
+        converted=scores.loc[rows, "label"].map({1: "yes", 0: "no"}).to_numpy(),
+    )
+
+
+def calibration_table(before: pd.DataFrame, after: pd.DataFrame, metrics: dict) -> pd.DataFrame:
+    """The reliability bins before and after calibration, each with its Brier score and ECE
+    as ``metrics.json`` has them."""
+    parts = [
+        table.assign(
+            curve=curve, brier=lookup(metrics, f"{key}brier"), ece=lookup(metrics, f"{key}ece")
+        )
+        for curve, table, key in (
+            ("before", before, "blend_before_calibration."),
+            ("after", after, ""),
+        )
+    ]
+    return pd.concat(parts, ignore_index=True)[list(CALIBRATION_COLUMNS)]
+
+
+def split_windows(features: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-time windows: first and last lead, leads, snapshots and conversion rate."""
     return (
-        scores.groupby("fit_grade")
-        .agg(leads=("label", "size"), conversion_rate=("label", "mean"))
+        features.groupby("split", sort=False)
+        .agg(
+            first_lead=("created_at", "min"),
+            last_lead=("created_at", "max"),
+            leads=("lead_id", "nunique"),
+            snapshots=("label", "size"),
+            conversion_rate=("label", "mean"),
+        )
+        .reindex(["train", "valid", "test"])
+        .rename_axis("split")
         .reset_index()
     )
 
 
-def render_model_report(
-    metrics: dict,
-    scores: pd.DataFrame,
-    importance: pd.DataFrame,
-    reliability: pd.DataFrame,
-    gain: pd.DataFrame,
-) -> str:
+def signal_breakdowns(
+    importance: pd.DataFrame, features: pd.DataFrame, contrib: pd.DataFrame, top: int
+) -> list[tuple[str, pd.DataFrame]]:
+    """Conversion and the signal's average contribution by value, for the most important
+    feature of each of the ``top`` signals and of every family not among them (so weekday,
+    browser or location get a chart even when they matter little; the fit score has its own
+    section). ``contrib`` may cover a sample of ``features``' rows (same index); conversion
+    rates use every row."""
+    grouped = group_contributions(contrib, "signal")
+    out = []
+    for feature, description in _breakdown_features(importance, top):
+        signal = describe_feature(feature).source
+        contribution = grouped[signal].reindex(features.index)  # missing outside the sample
+        table = conversion_by_value(features[feature], features["label"], contribution, feature)
+        out.append((description, table))
+    return out
+
+
+def _breakdown_features(importance: pd.DataFrame, top: int) -> list[tuple[str, str]]:
+    ranked = importance[(importance["level"] == "feature") & (importance["name"] != FIT)]
+    ranked = ranked.assign(signal=ranked["name"].map(lambda f: describe_feature(f).source))
+    strongest = ranked.groupby("signal", sort=False).head(1).set_index("signal")
+    signals = importance[(importance["level"] == "signal") & (importance["name"] != FIT)]
+    chosen = strongest.loc[signals["name"].head(top)]
+    missing = ~ranked["family"].isin(chosen["family"])
+    chosen = pd.concat([chosen, ranked[missing].groupby("family", sort=False).head(1)])
+    return list(zip(chosen["name"], chosen["description"], strict=True))
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the page shows; tables are those of this module and of the evaluation."""
+
+    metrics: dict
+    metadata: dict
+    policy: dict
+    windows: pd.DataFrame
+    importance: pd.DataFrame
+    breakdowns: list[tuple[str, pd.DataFrame]]
+    calibration: pd.DataFrame
+    gain: pd.DataFrame
+    bands: pd.DataFrame
+    thresholds: pd.DataFrame
+    grades: pd.DataFrame
+    matrix: pd.DataFrame
+    examples: pd.DataFrame
+    top_features: int
+
+
+def render_model_report(data: ReportData) -> str:
+    """The page: plain-language summary first, details after, every chart embedded."""
+    gain = data.gain
+    reached = float(np.interp(GAIN_SHARE, gain["share_of_leads"], gain["share_of_conversions"]))
+    families = data.importance[data.importance["level"] == "family"]
+    signals = data.importance[data.importance["level"] == "signal"].head(data.top_features)
+    cuts = data.thresholds[data.thresholds["chosen_for"].isin(BANDS)]
+    chosen = dict(zip(cuts["chosen_for"], cuts["share_flagged"], strict=True))
+    charts_png = {
+        "families": charts.png(charts.importance_chart(families, "By family")),
+        "signals": charts.png(charts.importance_chart(signals, "By input signal")),
+        "breakdowns": [
+            charts.png(charts.breakdown_chart(table, title, data.metrics["rate_test"]))
+            for title, table in data.breakdowns
+        ],
+        "reliability": charts.png(charts.reliability_chart(data.calibration)),
+        "gain": charts.png(charts.gain_chart(gain, GAIN_SHARE, reached)),
+        "tradeoff": charts.png(charts.tradeoff_chart(data.thresholds, chosen)),
+    }
     env = Environment(loader=PackageLoader("leadscore"), autoescape=select_autoescape())
+    env.globals["metric"] = _metric_span(data.metrics)
     return env.get_template("model_report.html.j2").render(
-        metrics=metrics,
-        bands=band_table(scores).to_dict("records"),
-        grades=grade_table(scores).to_dict("records"),
-        importance=importance.to_dict("records"),
-        reliability=reliability.to_dict("records"),
-        reliability_png=_png(_reliability_chart(reliability)),
-        gain_png=_png(_gain_chart(gain)),
-        examples=scores.nlargest(5, "probability")[
-            ["score", "band", "fit_grade", "reasons"]
-        ].to_dict("records"),
+        data=data,
+        m=data.metrics,
+        families=families.to_dict("records"),
+        signals=signals.to_dict("records"),
+        breakdowns=[title for title, _ in data.breakdowns],
+        bands=data.bands.to_dict("records"),
+        grades=data.grades.to_dict("records"),
+        matrix=data.matrix.set_index(["fit_grade", "model_score"]).to_dict("index"),
+        score_groups=SCORE_GROUPS,
+        grade_names=GRADES,
+        examples=data.examples.to_dict("records"),
+        windows=data.windows.to_dict("records"),
+        gain_share=GAIN_SHARE,
+        gain_reached=reached,
+        charts=charts_png,
     )
 
 
-def _reliability_chart(reliability: pd.DataFrame) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfect calibration")
-    ax.plot(
-        reliability["mean_predicted"],
-        reliability["fraction_positive"],
-        marker="o",
-        label="leadscore",
-    )
-    ax.set(
-        xlabel="predicted probability",
-        ylabel="observed conversion rate",
-        xlim=(0, 1),
-        ylim=(0, 1),
-        title="Reliability on held-out leads",
-    )
-    ax.legend()
-    return fig
+def lookup(metrics: dict, path: str) -> float:
+    """A value of ``metrics.json`` by dotted path, e.g. ``model_only.roc_auc``."""
+    value = metrics
+    for key in path.split("."):
+        value = value[key]
+    return value
 
 
-def _gain_chart(gain: pd.DataFrame) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", label="random order")
-    ax.plot(gain["share_of_leads"], gain["share_of_conversions"], label="by leadscore")
-    ax.set(
-        xlabel="share of leads called (best first)",
-        ylabel="share of conversions reached",
-        title="Cumulative gain",
-    )
-    ax.legend()
-    return fig
+def _metric_span(metrics: dict):
+    """``metric(path, decimals, scale)`` in the template: the figure as shown, tagged with the
+    exact value and its path in metrics.json, so a test can hold the page to the metrics."""
 
+    def show(path: str, decimals: int = 3, scale: float = 1.0) -> Markup:
+        value = lookup(metrics, path)
+        return Markup(
+            '<span class="metric" data-metric="{}" data-value="{!r}" data-scale="{}">{}</span>'
+        ).format(path, value, scale, f"{value * scale:.{decimals}f}")
 
-def _png(fig: plt.Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return show
