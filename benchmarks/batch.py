@@ -1,0 +1,132 @@
+"""Nightly batch scoring through the real `leadscore score` path: throughput and peak memory.
+
+    python benchmarks/batch.py [--model models/lead_scorer] [--leads 1000000]
+                               [--events 10000000] [--chunk-size 100000]
+
+Uses the table of ``features.py`` (generated once into benchmarks/.cache/). Each measurement runs
+in its own process, so its peak RSS is its own:
+
+- ``leadscore score`` of the whole table (read Parquet, validate, fetch each chunk's events,
+  features, model, blend, calibration, bands, reasons for the top band, write the scores table);
+- the same command on the first quarter of the leads, with the same event log: memory should
+  follow the chunk size, not the table, so the two peaks should be close;
+- the baseline: plain ``lightgbm.Booster.predict`` of the same model on the already-built,
+  already-encoded feature matrix of the same leads (building it is not timed).
+
+Prints JSON (seconds, leads/s, peak RSS, and the ratio of the whole path to the plain predict call)
+and writes it to benchmarks/results/batch.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from features import prepare  # the same cached table as the feature benchmark
+
+RESULTS = Path(__file__).parent / "results"
+AS_OF = "2026-10-01T00:00:00Z"
+
+
+def in_child(argv: list[str]) -> tuple[float, int, str]:
+    """Run a command in a fresh process: wall seconds, its peak RSS in MiB, its stdout."""
+    wrapper = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "sys.stderr.write(r.stderr[-2000:] if r.returncode else ''); "
+        "print(r.returncode, time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stdout)"
+    )
+    done = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True)
+    head, _, out = done.stdout.partition("\n")
+    code, seconds, rss_kib = head.split()
+    if code != "0":
+        raise SystemExit(f"{argv[:2]} failed ({code}):\n{done.stderr}")
+    return float(seconds), round(int(rss_kib) / 1024), out
+
+
+def plain_predict(model: Path, leads: Path, events: Path) -> dict:
+    """The baseline, measured inside this (child) process."""
+    from leadscore.artifact import load_scorer
+    from leadscore.validation import validate_events, validate_leads
+
+    scorer = load_scorer(model)
+    as_of = pd.Timestamp(AS_OF)
+    valid = validate_leads(pd.read_parquet(leads), scorer.schema, as_of, 0).valid
+    raw = pd.read_parquet(events)
+    checked = validate_events(raw, scorer.schema, valid["lead_id"], pd.Timestamp.now("UTC"), 0)
+    encoded = scorer.encoder.transform(scorer.features(valid, checked.valid, as_of))
+    start = time.perf_counter()
+    scorer.booster.predict(encoded)
+    seconds = time.perf_counter() - start
+    return {"rows": len(encoded), "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=Path("models/lead_scorer"))
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--chunk-size", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--baseline", nargs=3, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline:
+        print(json.dumps(plain_predict(*args.baseline)))
+        return
+    folder = prepare(args.leads, args.events, args.seed)
+    leads, events = folder / "leads.parquet", folder / "events.parquet"
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
+        quarter = Path(tmp) / "quarter.parquet"
+        pd.read_parquet(leads).iloc[: args.leads // 4].to_parquet(quarter)
+
+        def score(table: Path, out: str) -> tuple[float, int, dict]:
+            seconds, rss, stdout = in_child([
+                str(bin_dir / "leadscore"), "score", "--model", str(args.model),
+                "--leads", str(table), "--events", str(events), "--out", str(Path(tmp) / out),
+                "--as-of", AS_OF, "--chunk-size", str(args.chunk_size),
+                "--max-reject-rate", "1",
+            ])  # fmt: skip
+            return seconds, rss, json.loads(stdout)
+
+        whole_s, whole_rss, summary = score(leads, "scores.parquet")
+        quarter_s, quarter_rss, _ = score(quarter, "quarter_scores.parquet")
+        _, baseline_rss, stdout = in_child(
+            [sys.executable, __file__, "--baseline", str(args.model), str(leads), str(events)]
+        )
+    baseline = json.loads(stdout)
+    result = {
+        "leads": summary["read"],
+        "events": args.events,
+        "chunk_size": args.chunk_size,
+        "score_seconds": round(whole_s, 1),
+        "score_leads_per_s": round(summary["read"] / whole_s),
+        "score_peak_rss_mib": whole_rss,
+        "quarter_table_leads": args.leads // 4,
+        "quarter_score_seconds": round(quarter_s, 1),
+        "quarter_peak_rss_mib": quarter_rss,
+        "peak_rss_whole_over_quarter": round(whole_rss / quarter_rss, 2),
+        "baseline_plain_predict_rows": baseline["rows"],
+        "baseline_plain_predict_seconds": round(baseline["seconds"], 2),
+        "baseline_process_peak_rss_mib": baseline_rss,
+        "ratio_score_path_to_plain_predict": round(whole_s / baseline["seconds"], 2),
+        "peak_rss_of_this_script_mib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "batch.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
