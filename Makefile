@@ -1,13 +1,15 @@
 # Two commands do everything on a fresh clone:
 #   make run    bootstrap .venv, run the whole DVC pipeline on synthetic demo data, print a summary
 #   make test   bootstrap .venv, run the test suite
+#   make x-education   the whole pipeline on the real X Education table (../shared/datasets/),
+#               into pipelines/x_education/ (its own data, model, reports, MLflow store)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean x-education
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +20,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/leadscore summary
+
+x-education: $(STAMP)
+	cd pipelines/x_education && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/dvc repro dvc.yaml
+	@cd pipelines/x_education && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/leadscore summary
 
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
