@@ -78,7 +78,7 @@ def test_declared_columns_and_the_ordering_column_map_to_canonical_names():
         }
     ).schema_
     assert schema.engagement_columns == {"visits": "visits"}
-    assert schema.columns() == {
+    assert schema.roles_by_column() == {
         "Prospect ID": "lead_id",
         "Lead Origin": "lead_origin",
         "visits": "visits",

@@ -8,6 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
+import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -108,3 +110,13 @@ def test_batch_scoring_the_table_with_its_artifact_gives_the_evaluation_scores(x
     pd.testing.assert_series_equal(
         joined["probability"], joined["probability_batch"], check_names=False
     )
+
+
+def test_pyfunc_artifact_scores_rows_without_timestamps_like_evaluation(x_education):
+    pipeline, _ = x_education
+    model = mlflow.pyfunc.load_model(str(pipeline / "models/lead_scorer"))
+    held_out = pd.read_parquet(pipeline / "data/processed/test_scores.parquet").head(50)
+    leads = pd.read_parquet(pipeline / "data/interim/leads.parquet").set_index("lead_id")
+    rows = leads.loc[held_out["lead_id"]].reset_index()
+    scores = model.predict(rows)
+    np.testing.assert_array_equal(scores["probability"], held_out["probability"])

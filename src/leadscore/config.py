@@ -80,6 +80,7 @@ class SchemaConfig(_Section):
         clashes = sorted({n for n in names if names.count(n) > 1 or n in LEAD_ROLES})
         if clashes:
             raise ValueError(f"declared feature name(s) {clashes} are used twice or are roles")
+        # engagement columns given as a list keep the table's own names, whatever they are
         bad = [n for kind in DECLARED_KINDS[:-1] for n in getattr(self, kind)
                if not _FEATURE_NAME.fullmatch(n)]  # fmt: skip
         if bad:
@@ -90,7 +91,7 @@ class SchemaConfig(_Section):
         """Every declared feature name -> its column in the user's table."""
         return {n: c for kind in DECLARED_KINDS for n, c in getattr(self, kind).items()}
 
-    def columns(self) -> dict[str, str]:
+    def roles_by_column(self) -> dict[str, str]:
         """Every column of the user's leads table that leadscore reads -> its canonical name."""
         order = {self.order_by: ORDER_COLUMN} if self.order_by else {}
         return (

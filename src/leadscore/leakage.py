@@ -156,7 +156,7 @@ def audit_table(
     decided = decide_exclusions(
         audit, cfg.leakage_threshold, schema.after_contact, schema.exclude, cfg.keep
     )
-    roles = schema.columns()
+    roles = schema.roles_by_column()
     decided["feature"] = decided["column"].map(roles)
     decided = decided.sort_values("roc_auc", ascending=False, kind="stable")
     return {
