@@ -64,3 +64,43 @@ def test_params_are_frozen():
     params = Params()
     with pytest.raises(ValueError):
         params.train.learning_rate = 0.2
+
+
+def test_declared_columns_and_the_ordering_column_map_to_canonical_names():
+    schema = Params.model_validate(
+        {
+            "schema": {
+                "leads": {"lead_id": "Prospect ID"},
+                "order_by": "Lead Number",
+                "categorical": {"lead_origin": "Lead Origin"},
+                "engagement_columns": ["visits"],
+            }
+        }
+    ).schema_
+    assert schema.engagement_columns == {"visits": "visits"}
+    assert schema.roles_by_column() == {
+        "Prospect ID": "lead_id",
+        "Lead Origin": "lead_origin",
+        "visits": "visits",
+        "Lead Number": "arrival_order",
+    }
+    assert schema.without({"Lead Origin"}).categorical == {}
+
+
+def test_declared_name_that_is_a_role_or_not_snake_case_is_rejected(tmp_path):
+    with pytest.raises(ConfigError, match=r"\['country'\] are used twice or are roles"):
+        load_params(write(tmp_path, "schema:\n  categorical: {country: Land}\n"))
+    with pytest.raises(ConfigError, match="lower_case_with_underscores"):
+        load_params(write(tmp_path, "schema:\n  numeric: {Visits: Visits}\n"))
+
+
+def test_a_column_cannot_be_kept_and_excluded(tmp_path):
+    text = "schema:\n  exclude: [Tags]\nvalidate:\n  keep: [Tags]\n"
+    with pytest.raises(ConfigError, match=r"validate\.keep and schema\.exclude both name"):
+        load_params(write(tmp_path, text))
+
+
+def test_x_education_params_load():
+    params = load_params(REPO / "config/x_education/params.yaml")
+    assert params.schema_.order_by == "Lead Number"
+    assert "Tags" in params.schema_.after_contact

@@ -1,7 +1,13 @@
 import pandas as pd
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from leadscore.snapshots import assign_split, data_end, make_snapshots
+from leadscore.snapshots import (
+    arrival_order,
+    assign_split,
+    data_end,
+    make_snapshots,
+    split_method,
+)
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
 
@@ -52,3 +58,21 @@ def test_split_is_out_of_time_and_per_lead():
     split = assign_split(snaps, created, valid_fraction=0.2, test_fraction=0.3)
     expected = ["train"] * 5 + ["valid"] * 2 + ["test"] * 3
     assert_series_equal(split, pd.Series(expected * 2, dtype="str"), check_names=False)
+
+
+def test_without_created_at_each_lead_has_one_snapshot_and_the_order_column_splits():
+    table = pd.DataFrame(
+        {"lead_id": ["c", "a", "b", "d", "e"], "arrival_order": [3, 1, 2, 5, 4],
+         "converted": pd.array([1, 0, 1, 0, 1], dtype="Int8")}
+    )  # fmt: skip
+    snaps = make_snapshots(table, (0.0, 7.0), 30.0, data_end(table, None))
+    assert snaps["lead_id"].tolist() == ["c", "a", "b", "d", "e"]
+    assert snaps["label"].tolist() == [1, 0, 1, 0, 1]
+    assert snaps["as_of"].isna().all()
+    split = assign_split(snaps, arrival_order(table), valid_fraction=0.25, test_fraction=0.2)
+    assert dict(zip(snaps["lead_id"], split, strict=True)) == {
+        "a": "train", "b": "train", "c": "train", "e": "valid", "d": "test"
+    }  # fmt: skip
+    assert split_method(table, "Lead Number")["out_of_time"]
+    random = split_method(table.drop(columns="arrival_order"), None)
+    assert random["method"] == "random" and "not out-of-time" in random["warning"]

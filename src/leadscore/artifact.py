@@ -47,7 +47,8 @@ class LeadScorerModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         leads = model_input.copy()
-        leads["created_at"] = parse_timestamps(leads["created_at"])
+        if "created_at" in leads:  # a table without timestamps scores without timing features
+            leads["created_at"] = parse_timestamps(leads["created_at"])
         as_of = (
             parse_timestamps(leads.pop("as_of")) if "as_of" in leads else pd.Timestamp.now(tz="UTC")
         )

@@ -77,20 +77,23 @@ def validate(
     events: OptPath = None,
     out_dir: Path = Path("data/interim"),
     summary: Path = Path("reports/validation.json"),
+    audit: Path = Path("reports/leakage_audit.json"),
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
-    """Split the raw tables into valid rows and a quarantine with a reason per row."""
+    """Split the raw tables into valid rows and a quarantine; audit the columns for leakage."""
     from leadscore.stages import validate as stage
 
     p = load_params(params)
-    return stage.run(p.schema_, p.validate_, leads, events, out_dir, summary)
+    return stage.run(p.schema_, p.validate_, p.featurize, leads, events, out_dir, summary, audit)
 
 
 @_verb
 def featurize(
     leads: Path,
     events: OptPath = None,
+    audit: Path = Path("reports/leakage_audit.json"),
     out: Path = Path("data/processed/features.parquet"),
+    excluded: Path = Path("data/processed/excluded_features.parquet"),
     bundle: Path = BUNDLE,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
@@ -98,7 +101,7 @@ def featurize(
     from leadscore.stages import featurize as stage
 
     p = load_params(params)
-    return stage.run(p.schema_, p.featurize, leads, events, out, bundle)
+    return stage.run(p.schema_, p.featurize, leads, events, audit, out, excluded, bundle)
 
 
 @_verb
@@ -133,6 +136,7 @@ def evaluate(
     metrics: Path = Path("reports/metrics.json"),
     plots: Path = Path("reports/plots"),
     scores: Path = Path("data/processed/test_scores.parquet"),
+    excluded: Path = Path("data/processed/excluded_features.parquet"),
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
     """Held-out metrics on the latest leads, with baselines and the best achievable."""
@@ -150,6 +154,7 @@ def evaluate(
         metrics,
         plots,
         scores,
+        excluded,
     )
 
 

@@ -6,6 +6,7 @@ unknown keys so that a misspelled parameter fails loudly instead of being silent
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -31,12 +32,31 @@ LEAD_ROLES: tuple[str, ...] = (
 EVENT_ROLES: tuple[str, ...] = ("lead_id", "ts", "event_type", "page")
 
 
+ORDER_COLUMN = "arrival_order"  # canonical name of ``schema.order_by`` inside leadscore
+DECLARED_KINDS: tuple[str, ...] = ("form", "categorical", "numeric", "engagement_columns")
+_FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
 class SchemaConfig(_Section):
-    """Maps each role of the data contract to the column that holds it in the user's table."""
+    """Maps each role of the data contract to the column that holds it in the user's table.
+
+    Beyond the fixed roles, a real CRM export declares its own columns as ``feature name: column``:
+    extra ``form`` fields (presence flag, answer, form completeness), ``categorical`` and
+    ``numeric`` columns, and pre-aggregated ``engagement_columns`` (a list keeps the column's
+    own names). ``order_by`` orders leads in time when there is no ``created_at`` (without
+    either the split is random). ``after_contact`` names columns that sales fills in after the
+    outcome and ``exclude`` columns never to use; both are by the user's column name.
+    """
 
     leads: dict[str, str] = Field(default_factory=lambda: {r: r for r in LEAD_ROLES})
     events: dict[str, str] = Field(default_factory=lambda: {r: r for r in EVENT_ROLES})
-    engagement_columns: tuple[str, ...] = ()
+    order_by: str | None = None
+    form: dict[str, str] = Field(default_factory=dict)
+    categorical: dict[str, str] = Field(default_factory=dict)
+    numeric: dict[str, str] = Field(default_factory=dict)
+    engagement_columns: dict[str, str] = Field(default_factory=dict)
+    after_contact: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     placeholders: tuple[str, ...] = ("", "Select", "select", "N/A", "n/a", "-", "none", "None")
 
     @field_validator("leads")
@@ -48,6 +68,48 @@ class SchemaConfig(_Section):
     @classmethod
     def _known_event_roles(cls, value: dict[str, str]) -> dict[str, str]:
         return _check_roles(value, EVENT_ROLES, "schema.events")
+
+    @field_validator("engagement_columns", mode="before")
+    @classmethod
+    def _list_keeps_names(cls, value: object) -> object:
+        return {c: c for c in value} if isinstance(value, list | tuple) else value
+
+    @model_validator(mode="after")
+    def _declared_names_distinct(self) -> SchemaConfig:
+        names = [n for kind in DECLARED_KINDS for n in getattr(self, kind)]
+        clashes = sorted({n for n in names if names.count(n) > 1 or n in LEAD_ROLES})
+        if clashes:
+            raise ValueError(f"declared feature name(s) {clashes} are used twice or are roles")
+        # engagement columns given as a list keep the table's own names, whatever they are
+        bad = [n for kind in DECLARED_KINDS[:-1] for n in getattr(self, kind)
+               if not _FEATURE_NAME.fullmatch(n)]  # fmt: skip
+        if bad:
+            raise ValueError(f"feature names {bad} must be lower_case_with_underscores")
+        return self
+
+    def declared(self) -> dict[str, str]:
+        """Every declared feature name -> its column in the user's table."""
+        return {n: c for kind in DECLARED_KINDS for n, c in getattr(self, kind).items()}
+
+    def roles_by_column(self) -> dict[str, str]:
+        """Every column of the user's leads table that leadscore reads -> its canonical name."""
+        order = {self.order_by: ORDER_COLUMN} if self.order_by else {}
+        return (
+            {c: r for r, c in self.leads.items()}
+            | {c: n for n, c in self.declared().items()}
+            | order
+        )
+
+    def without(self, columns: set[str]) -> SchemaConfig:
+        """The same mapping with ``columns`` (the user's names) left out: what the model reads."""
+
+        def keep(mapping: dict[str, str]) -> dict[str, str]:
+            return {k: c for k, c in mapping.items() if c not in columns}
+
+        return self.model_copy(
+            update={"leads": keep(self.leads)}
+            | {kind: keep(getattr(self, kind)) for kind in DECLARED_KINDS}
+        )
 
 
 def _check_roles(value: dict[str, str], roles: tuple[str, ...], where: str) -> dict[str, str]:
@@ -69,6 +131,9 @@ class GenerateConfig(_Section):
 class ValidateConfig(_Section):
     max_reject_rate: float = Field(0.05, ge=0, le=1)
     future_tolerance_hours: float = Field(24.0, ge=0)
+    leakage_threshold: float = Field(0.85, gt=0.5, le=1)  # ROC-AUC alone that flags a column
+    audit_folds: int = Field(5, ge=2)  # out-of-fold target-rate encoding in the leakage audit
+    keep: tuple[str, ...] = ()  # flagged or after-contact columns the user keeps anyway
 
 
 class FeaturizeConfig(_Section):
@@ -168,6 +233,13 @@ class Params(_Section):
     promote: PromoteConfig = PromoteConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _keep_is_not_excluded(self) -> Params:
+        both = sorted(set(self.validate_.keep) & set(self.schema_.exclude))
+        if both:
+            raise ValueError(f"validate.keep and schema.exclude both name {both}")
+        return self
 
     @model_validator(mode="after")
     def _horizons_agree(self) -> Params:

@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from leadscore.config import TrainConfig
+from leadscore.features import CategoryEncoder
+from leadscore.leakage import NOT_USABLE
 from leadscore.metrics import classification_metrics
+from leadscore.training import feature_columns, train_model
 
 
 def held_out_metrics(
@@ -53,3 +57,42 @@ def cumulative_gain(y: np.ndarray, p: np.ndarray, points: int = 50) -> pd.DataFr
     share = np.linspace(0, 1, points + 1)[1:]
     reached = hits[np.maximum((share * len(order)).astype(int) - 1, 0)] / max(hits[-1], 1)
     return pd.DataFrame({"share_of_leads": share, "share_of_conversions": reached})
+
+
+def excluded_columns_comparison(
+    features: pd.DataFrame, excluded: pd.DataFrame, cfg: TrainConfig, ece_bins: int
+) -> dict | None:
+    """What the columns the leakage audit excluded would have added, for the report only.
+
+    Two models with the same settings (no tuning) on the same split, one with the excluded
+    columns' features (``excluded``, row-aligned with ``features``) and one without: their
+    held-out difference is the columns' doing. The first cannot score a new lead, since sales
+    fills those columns in after contact; ``None`` when nothing was excluded.
+    """
+    added = [c for c in excluded.columns if c not in ("lead_id", "as_of")]
+    if not added:
+        return None
+    frame = pd.concat(
+        [features.reset_index(drop=True), excluded[added].reset_index(drop=True)], axis=1
+    )
+    without = feature_columns(features)
+    return {
+        "label": NOT_USABLE,
+        "excluded_features": added,
+        "with_excluded": _fit_and_judge(frame, [*without, *added], cfg, ece_bins),
+        "lead_time_same_settings": _fit_and_judge(frame, without, cfg, ece_bins),
+    }
+
+
+def _fit_and_judge(frame: pd.DataFrame, columns: list[str], cfg: TrainConfig, bins: int) -> dict:
+    train, valid, test = (frame[frame["split"] == s] for s in ("train", "valid", "test"))
+    encoder = CategoryEncoder(min_count=cfg.rare_min_count).fit(train[columns])
+    booster = train_model(
+        encoder.transform(train[columns]),
+        train["label"].to_numpy(),
+        encoder.transform(valid[columns]),
+        valid["label"].to_numpy(),
+        cfg,
+    )
+    p = booster.predict(encoder.transform(test[columns]))
+    return classification_metrics(test["label"].to_numpy(), p, bins)

@@ -13,7 +13,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from leadscore.errors import ConfigError
 
@@ -52,11 +59,11 @@ class Rule(_Strict):
     ranges: tuple[Range, ...] = ()
 
     @model_validator(mode="after")
-    def _well_formed(self) -> Rule:
-        if self.field not in FIT_FIELDS:
+    def _well_formed(self, info: ValidationInfo) -> Rule:
+        known = _known_fields(info)
+        if self.field not in known:
             raise ValueError(
-                f"rule '{self.name}': unknown field '{self.field}'; "
-                f"known fields: {list(FIT_FIELDS)}"
+                f"rule '{self.name}': unknown field '{self.field}'; known fields: {list(known)}"
             )
         if bool(self.points) == bool(self.ranges):
             raise ValueError(f"rule '{self.name}': give either 'points' or 'ranges', not both")
@@ -77,8 +84,8 @@ class Disqualifier(_Strict):
     max_grade: Grade = "D"
 
     @model_validator(mode="after")
-    def _known_field(self) -> Disqualifier:
-        if self.field not in FIT_FIELDS:
+    def _known_field(self, info: ValidationInfo) -> Disqualifier:
+        if self.field not in _known_fields(info):
             raise ValueError(f"disqualifier '{self.name}': unknown field '{self.field}'")
         return self
 
@@ -101,9 +108,16 @@ class FitRules(_Strict):
         return self
 
 
-def load_fit_rules(path: str | Path) -> FitRules:
+def _known_fields(info: ValidationInfo) -> tuple[str, ...]:
+    return FIT_FIELDS + tuple((info.context or {}).get("declared", ()))
+
+
+def load_fit_rules(path: str | Path, declared: tuple[str, ...] = ()) -> FitRules:
+    """Read and validate a rule file; ``declared`` adds a table's own feature names
+    (``schema.form``, ``categorical``, ...) to the fields a rule may read."""
     try:
-        return FitRules.model_validate(yaml.safe_load(Path(path).read_text()))
+        raw = yaml.safe_load(Path(path).read_text())
+        return FitRules.model_validate(raw, context={"declared": declared})
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: fit-rule file not found") from exc
     except (ValidationError, yaml.YAMLError) as exc:

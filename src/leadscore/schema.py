@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadscore.config import SchemaConfig
+from leadscore.config import ORDER_COLUMN, SchemaConfig
 from leadscore.errors import SchemaError
 
 REQUIRED_LEAD_ROLES: tuple[str, ...] = ("lead_id", "created_at")
@@ -30,12 +30,13 @@ def to_canonical(
     mapping: dict[str, str],
     required: tuple[str, ...],
     table: str,
-    extra_columns: tuple[str, ...] = (),
+    declared: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Select and rename the mapped columns of ``frame`` to their role names.
+    """Select the mapped columns of ``frame`` under their role names.
 
     Optional roles whose column is absent are simply left out: a feature is then absent rather
-    than faked. ``extra_columns`` (pre-aggregated engagement) keep their own names.
+    than faked. ``declared`` columns (``name: column``, e.g. pre-aggregated engagement or the
+    ordering column) must be present and are renamed to their declared names.
     """
     missing = [
         f"{role} (column '{mapping.get(role, role)}')"
@@ -47,21 +48,25 @@ def to_canonical(
             f"{table} table is missing required column(s): {', '.join(missing)}; "
             f"columns found: {list(frame.columns)}"
         )
-    absent_extra = [c for c in extra_columns if c not in frame.columns]
-    if absent_extra:
+    declared = declared or {}
+    absent = sorted({c for c in declared.values() if c not in frame.columns})
+    if absent:
         raise SchemaError(
-            f"{table} table is missing declared engagement column(s) {absent_extra}; "
+            f"{table} table is missing declared column(s) {absent}; "
             f"columns found: {list(frame.columns)}"
         )
-    renames = {column: role for role, column in mapping.items() if column in frame.columns}
-    keep = list(renames) + [c for c in extra_columns if c not in renames]
-    return frame[keep].rename(columns=renames)
+    pairs = [(role, column) for role, column in mapping.items() if column in frame.columns]
+    return pd.DataFrame(
+        {name: frame[column] for name, column in [*pairs, *declared.items()]}, index=frame.index
+    )
 
 
 def leads_to_canonical(frame: pd.DataFrame, schema: SchemaConfig) -> pd.DataFrame:
-    return to_canonical(
-        frame, schema.leads, REQUIRED_LEAD_ROLES, "leads", schema.engagement_columns
-    )
+    """The leads table under leadscore's names; ``created_at`` is required only when mapped
+    (without it, ``schema.order_by`` or a random split stands in for time)."""
+    required = tuple(r for r in REQUIRED_LEAD_ROLES if r in schema.leads or r == "lead_id")
+    order = {ORDER_COLUMN: schema.order_by} if schema.order_by else {}
+    return to_canonical(frame, schema.leads, required, "leads", schema.declared() | order)
 
 
 def events_to_canonical(frame: pd.DataFrame, schema: SchemaConfig) -> pd.DataFrame:

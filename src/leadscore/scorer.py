@@ -58,12 +58,13 @@ class Scorer:
         directory = Path(directory)
         features = read_json(directory / FEATURES_FILE)
         calibration = read_json(directory / CALIBRATION_FILE)
+        schema = SchemaConfig.model_validate(features["schema"])
         return cls(
             featurize=FeaturizeConfig.model_validate(features["featurize"]),
-            schema=SchemaConfig.model_validate(features["schema"]),
+            schema=schema,
             encoder=CategoryEncoder.from_dict(read_json(directory / ENCODER_FILE)),
             booster=lgb.Booster(model_file=str(directory / MODEL_FILE)),
-            fit_rules=load_fit_rules(directory / FIT_RULES_FILE),
+            fit_rules=load_fit_rules(directory / FIT_RULES_FILE, tuple(schema.declared())),
             blend=Blend(**calibration["blend"]),
             calibrator=Calibrator(**calibration["calibrator"]),
             thresholds=calibration["thresholds"],

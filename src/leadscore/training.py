@@ -9,7 +9,9 @@ import pandas as pd
 from leadscore.config import TrainConfig
 
 # Columns of the featurized table that describe the snapshot rather than the lead.
-NON_FEATURES: tuple[str, ...] = ("lead_id", "as_of", "created_at", "age_days", "label", "split")
+NON_FEATURES: tuple[str, ...] = (
+    "lead_id", "as_of", "created_at", "arrival", "age_days", "label", "split",
+)  # fmt: skip
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:

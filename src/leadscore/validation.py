@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadscore.config import SchemaConfig
+from leadscore.config import ORDER_COLUMN, SchemaConfig
 from leadscore.errors import EmptyInputError, RejectRateError
 from leadscore.schema import events_to_canonical, leads_to_canonical
 
@@ -60,7 +60,8 @@ def validate_leads(
     reason = pd.Series(pd.NA, index=leads.index, dtype="object")
     _flag(reason, _blank(leads["lead_id"]), "missing_lead_id")
     leads["lead_id"] = leads["lead_id"].astype("str")
-    reason = _check_timestamp(leads, "created_at", reason, now, future_tolerance_hours)
+    if "created_at" in leads:
+        reason = _check_timestamp(leads, "created_at", reason, now, future_tolerance_hours)
     if "converted" in leads:
         leads["converted"] = pd.to_numeric(leads["converted"], errors="coerce")
         _flag(reason, ~leads["converted"].isin([0, 1]), "invalid_converted")
@@ -68,15 +69,21 @@ def validate_leads(
         given = ~_blank(leads["converted_at"])
         leads["converted_at"] = parse_timestamps(leads["converted_at"])
         _flag(reason, given & leads["converted_at"].isna(), "unparseable_converted_at")
-        _flag(reason, leads["converted_at"] < leads["created_at"], "converted_before_created")
-    for column in schema.engagement_columns:
-        leads[column] = pd.to_numeric(leads[column], errors="coerce")
-        _flag(reason, ~_blank(raw[column]) & leads[column].isna(), f"non_numeric:{column}")
-        _flag(reason, leads[column] < 0, f"negative_count:{column}")
+        if "created_at" in leads:
+            _flag(reason, leads["converted_at"] < leads["created_at"], "converted_before_created")
+    if schema.order_by:
+        _flag(reason, _blank(leads[ORDER_COLUMN]), f"missing:{schema.order_by}")
+        _to_number(leads, ORDER_COLUMN, schema.order_by, reason)
+    for name, column in {**schema.numeric, **schema.engagement_columns}.items():
+        _to_number(leads, name, column, reason)
+        if name in schema.engagement_columns:
+            _flag(reason, leads[name] < 0, f"negative_count:{column}")
     if seen:
         _flag(reason, leads["lead_id"].isin(seen), "duplicate_lead_id")
     ok = reason.isna()
-    later_copy = ok & leads.loc[ok].sort_values("created_at", kind="stable").duplicated("lead_id")
+    arrival = "created_at" if "created_at" in leads else ORDER_COLUMN
+    first = leads.loc[ok].sort_values(arrival, kind="stable") if arrival in leads else leads[ok]
+    later_copy = ok & first.duplicated("lead_id")
     _flag(reason, later_copy.reindex(leads.index, fill_value=False), "duplicate_lead_id")
     if seen is not None:
         seen.update(leads.loc[reason.isna(), "lead_id"])
@@ -123,6 +130,12 @@ def _check_timestamp(
     _flag(reason, frame[column].isna(), f"unparseable_{column}")
     _flag(reason, frame[column] > now + pd.Timedelta(hours=tolerance_h), f"{column}_in_future")
     return reason
+
+
+def _to_number(frame: pd.DataFrame, name: str, column: str, reason: pd.Series) -> None:
+    given = ~_blank(frame[name])
+    frame[name] = pd.to_numeric(frame[name], errors="coerce")
+    _flag(reason, given & frame[name].isna(), f"non_numeric:{column}")
 
 
 def _flag(reason: pd.Series, mask: pd.Series, label: str) -> None:

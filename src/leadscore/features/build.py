@@ -10,6 +10,7 @@ from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.errors import InputError
 from leadscore.features.browser import browser_features
 from leadscore.features.channel import channel_features
+from leadscore.features.declared import declared_features
 from leadscore.features.engagement import engagement_features
 from leadscore.features.form import form_features
 from leadscore.features.location import location_features
@@ -27,7 +28,8 @@ def build_features(
 
     ``leads`` and ``events`` are validated canonical tables. Lead-level families are computed
     once per lead and repeated for its snapshots; timing and engagement depend on ``as_of``.
-    Without an event log there are no event features (absent, not faked as zeros).
+    Without an event log there are no event features (absent, not faked as zeros); without
+    ``created_at`` no timing features.
     """
     position = pd.Index(leads["lead_id"]).get_indexer(snapshots["lead_id"])
     if (position < 0).any():
@@ -36,24 +38,27 @@ def build_features(
     location = location_features(leads, placeholders)
     per_lead = pd.concat(
         [
-            form_features(leads, placeholders, location.get("country")),
+            form_features(leads, placeholders, location.get("country"), tuple(schema.form)),
             location,
             browser_features(leads["user_agent"]) if "user_agent" in leads else None,
             channel_features(leads, placeholders),
-            leads[list(schema.engagement_columns)].astype("float64"),
+            declared_features(leads, schema, placeholders),
         ],
         axis=1,
     )
     rows = per_lead.iloc[position].reset_index(drop=True)
     keys = snapshots[["lead_id", "as_of"]].reset_index(drop=True)
-    timing = timing_features(
-        leads["created_at"].iloc[position].reset_index(drop=True),
-        location["timezone"].iloc[position].reset_index(drop=True)
-        if "timezone" in location
-        else None,
-        keys["as_of"],
-    )
-    parts = [keys, rows, timing]
+    parts = [keys, rows]
+    if "created_at" in leads:  # without a capture moment there is no weekday, hour or age
+        parts.append(
+            timing_features(
+                leads["created_at"].iloc[position].reset_index(drop=True),
+                location["timezone"].iloc[position].reset_index(drop=True)
+                if "timezone" in location
+                else None,
+                keys["as_of"],
+            )
+        )
     if events is not None:
         parts.append(
             engagement_features(

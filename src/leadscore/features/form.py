@@ -53,10 +53,17 @@ SIZE_EDGES: tuple[float, ...] = (0, 10, 50, 200, 1000, 5000, np.inf)
 
 
 def form_features(
-    leads: pd.DataFrame, placeholders: Iterable[str], country: pd.Series | None = None
+    leads: pd.DataFrame,
+    placeholders: Iterable[str],
+    country: pd.Series | None = None,
+    declared: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """One row per lead: presence flags, completeness and the cleaned form answers."""
-    present = [f for f in FORM_FIELDS if f in leads]
+    """One row per lead: presence flags, completeness and the cleaned form answers.
+
+    ``declared`` are a table's own form fields (``schema.form``): each gives a presence flag,
+    its cleaned answer as the CRM spells it, and counts towards completeness.
+    """
+    present = [f for f in (*FORM_FIELDS, *declared) if f in leads]
     cleaned = {f: clean_text(leads[f], placeholders) for f in present}
     out = pd.DataFrame(index=leads.index)
     for field in present:
@@ -75,6 +82,9 @@ def form_features(
     for field in ANSWER_FIELDS:
         if field in cleaned:
             out[field] = cleaned[field].str.lower()
+    for field in declared:
+        if field in cleaned:
+            out[field] = cleaned[field]
     return out
 
 

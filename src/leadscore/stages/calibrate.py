@@ -12,16 +12,20 @@ from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
+import numpy as np
+import pandas as pd
 from sklearn.metrics import log_loss
 
 from leadscore.calibration import MODEL_ONLY, choose_method, fit_blend, fit_calibrator
-from leadscore.config import CalibrateConfig
+from leadscore.config import CalibrateConfig, SchemaConfig, ThresholdConfig
+from leadscore.errors import ConfigError
 from leadscore.features import CategoryEncoder
 from leadscore.fit_score import load_fit_rules, score_fit
 from leadscore.io import read_json, read_table, write_json
 from leadscore.scorer import (
     CALIBRATION_FILE,
     ENCODER_FILE,
+    FEATURES_FILE,
     FIT_RULES_FILE,
     MODEL_FILE,
     predict_model,
@@ -32,15 +36,16 @@ from leadscore.tracking import flatten, resume_run
 
 def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: Path) -> dict:
     features = read_table(features_path)
-    valid = features[features["split"] == "valid"].sort_values("created_at", kind="stable")
+    valid = features[features["split"] == "valid"].sort_values("arrival", kind="stable")
     encoder = CategoryEncoder.from_dict(read_json(bundle_dir / ENCODER_FILE))
     booster = lgb.Booster(model_file=str(bundle_dir / MODEL_FILE))
-    rules = load_fit_rules(cfg.fit_rules)
+    schema = SchemaConfig.model_validate(read_json(bundle_dir / FEATURES_FILE)["schema"])
+    rules = load_fit_rules(cfg.fit_rules, tuple(schema.declared()))
     shutil.copyfile(cfg.fit_rules, bundle_dir / FIT_RULES_FILE)
     model_p = predict_model(booster, encoder, valid)
     fit = score_fit(valid, rules)["fit_score"].to_numpy()
     y = valid["label"].to_numpy()
-    later = valid["created_at"] >= valid["created_at"].median()
+    later = valid["arrival"] >= valid["arrival"].median()
     blend = fit_blend(model_p[~later], fit[~later], y[~later], cfg.blend_weight)
     z = blend.logit(model_p, fit)
     losses = choose_method(z[later], y[later])
@@ -53,8 +58,7 @@ def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: P
         z = blend.logit(model_p, fit)
     calibrator = fit_calibrator(z[later], y[later], method)
     first = valid["age_days"] == valid["age_days"].min()  # the moment a new lead arrives
-    days = (valid["created_at"].max() - valid["created_at"].min()).total_seconds() / 86400
-    leads_per_day = first.sum() / max(days, 1.0)
+    leads_per_day = _leads_per_day(valid["created_at"], first.sum(), cfg.thresholds)
     thresholds = choose_thresholds(
         calibrator.predict(z[first]), leads_per_day, cfg.thresholds, y[first.to_numpy()]
     )
@@ -75,3 +79,15 @@ def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: P
             {f"threshold.{k}": v for k, v in thresholds.items() if not isinstance(v, str)}
         )
     return {"method": method, "blend": asdict(blend), "thresholds": thresholds}
+
+
+def _leads_per_day(created_at: pd.Series, leads: int, policy: ThresholdConfig) -> float:
+    """Daily lead volume of the window; without timestamps it is unknown (NaN), which only the
+    capacity policy needs."""
+    span = created_at.max() - created_at.min()
+    if pd.isna(span) and policy.policy == "capacity":
+        raise ConfigError(
+            "calibrate.thresholds.policy: 'capacity' needs created_at to count leads per day; "
+            "this table has none, use 'precision', 'expected_value' or 'fixed'"
+        )
+    return leads / max(span.total_seconds() / 86400, 1.0) if pd.notna(span) else np.nan

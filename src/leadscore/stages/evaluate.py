@@ -16,7 +16,11 @@ from scipy.special import expit
 
 from leadscore.baselines import as_model_input, fit_logistic_baseline
 from leadscore.config import EvaluateConfig, ThresholdConfig, TrainConfig
-from leadscore.evaluation import cumulative_gain, held_out_metrics
+from leadscore.evaluation import (
+    cumulative_gain,
+    excluded_columns_comparison,
+    held_out_metrics,
+)
 from leadscore.fit_score import score_fit
 from leadscore.io import read_json, read_table, write_json, write_table
 from leadscore.metrics import classification_metrics, curves, reliability_table
@@ -37,6 +41,7 @@ def run(
     metrics_path: Path,
     plots_dir: Path,
     scores_path: Path,
+    excluded_path: Path,
 ) -> dict:
     features = read_table(features_path)
     train = features[features["split"] == "train"]
@@ -64,6 +69,11 @@ def run(
         and metrics["log_loss"] < min(metrics["logistic_regression"]["log_loss"],
                                       metrics["base_rate"]["log_loss"])
     )  # fmt: skip
+    comparison = excluded_columns_comparison(
+        features, read_table(excluded_path), train_cfg, cfg.ece_bins
+    )
+    if comparison is not None:
+        metrics["excluded_columns_comparison"] = comparison
     write_json(metrics, metrics_path)
     thresholds = read_json(bundle_dir / CALIBRATION_FILE)["thresholds"]
     plots = {

@@ -1,4 +1,5 @@
-"""validate: split the raw tables into valid rows and a quarantine with reasons."""
+"""validate: split the raw tables into valid rows and a quarantine with reasons, and audit the
+lead table's columns for leakage on the training window."""
 
 from __future__ import annotations
 
@@ -6,23 +7,27 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadscore.config import SchemaConfig, ValidateConfig
+from leadscore.config import FeaturizeConfig, SchemaConfig, ValidateConfig
 from leadscore.io import read_table, write_json, write_table
+from leadscore.leakage import audit_table
 from leadscore.validation import check_reject_rate, validate_events, validate_leads
 
 
 def run(
     schema: SchemaConfig,
     cfg: ValidateConfig,
+    featurize: FeaturizeConfig,
     leads_path: Path,
     events_path: Path | None,
     out_dir: Path,
     summary_path: Path,
+    audit_path: Path,
     now: pd.Timestamp | None = None,
 ) -> dict:
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     tolerance = cfg.future_tolerance_hours
-    results = {"leads": validate_leads(read_table(leads_path), schema, now, tolerance)}
+    raw_leads = read_table(leads_path)
+    results = {"leads": validate_leads(raw_leads, schema, now, tolerance)}
     if events_path is not None:
         known = results["leads"].valid["lead_id"]
         raw_events = read_table(events_path)
@@ -33,4 +38,7 @@ def run(
     summary = {table: result.summary() for table, result in results.items()}
     write_json(summary, summary_path)
     check_reject_rate(results, cfg.max_reject_rate)
-    return summary
+    fractions = (featurize.valid_fraction, featurize.test_fraction)
+    audit = audit_table(raw_leads, results["leads"].valid, schema, cfg, fractions)
+    write_json(audit, audit_path)
+    return summary | {"leakage_excluded": audit["excluded"]}

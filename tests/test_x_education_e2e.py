@@ -1,0 +1,122 @@
+"""The real X Education lead table through its own pipeline (pipelines/x_education/dvc.yaml),
+end to end in a temporary copy of the project, with the tuning search off to keep it short."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from support import BIN, REPO, run
+
+pytestmark = pytest.mark.slow
+
+DATA = REPO.parent / "shared" / "datasets" / "x_education_leads.csv"
+AFTER_CONTACT = {
+    "Tags", "Lead Quality", "Lead Profile", "Last Activity", "Last Notable Activity",
+    "Asymmetrique Activity Index", "Asymmetrique Profile Index",
+    "Asymmetrique Activity Score", "Asymmetrique Profile Score",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def x_education(tmp_path_factory) -> tuple[Path, dict]:
+    """`dvc repro` of the X Education pipeline; the data set stays in ../shared, linked."""
+    if not DATA.exists():
+        raise AssertionError(f"{DATA} is missing: the shared data sets belong beside the project")
+    top = tmp_path_factory.mktemp("xed")
+    root = top / "repo"
+    (top / "shared").mkdir()
+    (top / "shared" / "datasets").symlink_to(DATA.parent)
+    for name in ("src", "config"):
+        shutil.copytree(REPO / name, root / name)
+    (root / "pipelines" / "x_education").mkdir(parents=True)
+    shutil.copy(REPO / "pipelines/x_education/dvc.yaml", root / "pipelines/x_education/dvc.yaml")
+    params_file = root / "config/x_education/params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["train"]["tuning_trials"] = 0
+    params_file.write_text(yaml.safe_dump(params))
+    pipeline = root / "pipelines/x_education"
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{pipeline / 'mlflow.db'}",
+    }
+    run(["dvc", "init", "--no-scm", "-q"], root, env)
+    run(["dvc", "repro", "pipelines/x_education/dvc.yaml"], root, env)
+    return pipeline, env
+
+
+def test_pipeline_writes_its_own_outputs_and_leaves_the_demo_alone(x_education):
+    pipeline, _ = x_education
+    for path in (
+        "reports/metrics.json",
+        "reports/leakage_audit.json",
+        "reports/model_report.html",
+        "models/lead_scorer/MLmodel",
+        "dvc.lock",
+    ):
+        assert (pipeline / path).exists(), path
+    root = pipeline.parents[1]
+    assert not any((root / d).exists() for d in ("data", "models", "reports", "dvc.lock"))
+
+
+def test_audit_flags_tags_and_excludes_the_after_contact_columns(x_education):
+    audit = json.loads((x_education[0] / "reports/leakage_audit.json").read_text())
+    columns = {c["column"]: c for c in audit["columns"]}
+    assert "Tags" in audit["flagged"] and columns["Tags"]["roc_auc"] > 0.88
+    assert set(audit["excluded"]) == AFTER_CONTACT
+    assert columns["Total Time Spent on Website"]["excluded"] is False
+    assert audit["window"]["split"]["method"] == "order_by: Lead Number"
+    features = json.loads((x_education[0] / "data/model/features.json").read_text())["schema"]
+    used = {*features["categorical"].values(), *features["numeric"].values()}
+    assert not used & AFTER_CONTACT
+
+
+def test_lead_time_model_is_good_and_calibrated_and_the_leak_is_shown_apart(x_education):
+    metrics = json.loads((x_education[0] / "reports/metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.88
+    assert metrics["ece"] < 0.06
+    assert metrics["roc_auc"] > metrics["logistic_regression"]["roc_auc"] - 0.01
+    assert metrics["log_loss"] < metrics["base_rate"]["log_loss"] - 0.2
+    comparison = metrics["excluded_columns_comparison"]
+    assert comparison["label"] == "not usable at lead time"
+    assert "tags" in comparison["excluded_features"]
+    leaky = comparison["with_excluded"]["roc_auc"]
+    assert leaky > comparison["lead_time_same_settings"]["roc_auc"] + 0.05
+
+
+def test_batch_scoring_the_table_with_its_artifact_gives_the_evaluation_scores(x_education):
+    pipeline, env = x_education
+    out = pipeline / "batch_scores.parquet"
+    run(
+        ["leadscore", "score", "--model", "models/lead_scorer", "--leads", str(DATA),
+         "--out", str(out)],
+        pipeline, env,
+    )  # fmt: skip
+    scores = pd.read_parquet(out)
+    assert len(scores) == len(pd.read_csv(DATA))
+    held_out = pd.read_parquet(pipeline / "data/processed/test_scores.parquet")
+    joined = held_out.merge(scores, on="lead_id", suffixes=("", "_batch"))
+    assert len(joined) == len(held_out)
+    pd.testing.assert_series_equal(
+        joined["probability"], joined["probability_batch"], check_names=False
+    )
+
+
+def test_pyfunc_artifact_scores_rows_without_timestamps_like_evaluation(x_education):
+    pipeline, _ = x_education
+    model = mlflow.pyfunc.load_model(str(pipeline / "models/lead_scorer"))
+    held_out = pd.read_parquet(pipeline / "data/processed/test_scores.parquet").head(50)
+    leads = pd.read_parquet(pipeline / "data/interim/leads.parquet").set_index("lead_id")
+    rows = leads.loc[held_out["lead_id"]].reset_index()
+    scores = model.predict(rows)
+    np.testing.assert_array_equal(scores["probability"], held_out["probability"])
