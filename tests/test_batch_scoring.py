@@ -71,11 +71,13 @@ def tonight(project) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @pytest.fixture
-def place(tmp_path):
+def place(tmp_path, monkeypatch):
     """Put frames as tables of one backend and return their URIs, plus a "scores" URI there.
 
-    PostgreSQL tables get unique names and are dropped afterwards.
+    PostgreSQL tables get unique names and are dropped afterwards. The test runs in
+    ``tmp_path``, where a database output's drift file (``<table>_drift.json``) is written.
     """
+    monkeypatch.chdir(tmp_path)
     created: list[str] = []
 
     def uri(backend: str, name: str) -> str:
