@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from leadscore.features import FAMILIES
 from support import BIN, REPO, run
 
 pytestmark = pytest.mark.slow
@@ -92,6 +94,33 @@ def test_lead_time_model_is_good_and_calibrated_and_the_leak_is_shown_apart(x_ed
     assert "tags" in comparison["excluded_features"]
     leaky = comparison["with_excluded"]["roc_auc"]
     assert leaky > comparison["lead_time_same_settings"]["roc_auc"] + 0.05
+
+
+def test_report_shows_what_was_left_out_and_what_it_would_have_added(x_education):
+    pipeline, _ = x_education
+    metrics = json.loads((pipeline / "reports/metrics.json").read_text())
+    audit = json.loads((pipeline / "reports/leakage_audit.json").read_text())
+    html = (pipeline / "reports/model_report.html").read_text()
+    columns = html[html.index('id="columns"') : html.index('id="model"')]
+    assert "Not usable at lead time" in columns
+    shown = dict(re.findall(r'data-metric="([^"]+)" data-value="([^"]+)"', columns))
+    for key in ("with_excluded", "lead_time_same_settings"):
+        path = f"excluded_columns_comparison.{key}.roc_auc"
+        assert float(shown[path]) == metrics["excluded_columns_comparison"][key]["roc_auc"]
+    tags = next(c for c in audit["columns"] if c["column"] == "Tags")
+    cell = r'<td class="text">(\w+)</td>'
+    row = re.search(r'<td class="text">Tags</td>' + cell + r"<td>([\d.]+)</td>", columns)
+    assert row and row[1] == "excluded" and row[2] == f"{tags['roc_auc']:.3f}"
+    assert all(column in columns for column in AFTER_CONTACT)
+
+
+def test_importance_places_each_declared_column_in_its_family(x_education):
+    importance = pd.read_csv(x_education[0] / "reports/feature_importance.csv")
+    family = importance[importance["level"] == "feature"].set_index("name")["family"]
+    assert family["time_on_site_seconds"] == "engagement"
+    assert family["lead_origin"] == "CRM fields"
+    assert family.get("specialization", "form fill") == "form fill"
+    assert set(family) <= {*FAMILIES, "fit"}
 
 
 def test_batch_scoring_the_table_with_its_artifact_gives_the_evaluation_scores(x_education):

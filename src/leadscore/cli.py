@@ -166,6 +166,7 @@ def report(
     plots: Path = Path("reports/plots"),
     bundle: Path = BUNDLE,
     out_dir: Path = Path("reports"),
+    audit: Path = Path("reports/leakage_audit.json"),
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
     """Render the self-contained HTML model report and its CSV companions."""
@@ -174,7 +175,7 @@ def report(
     p = load_params(params)
     return stage.run(
         p.report, p.calibrate.thresholds, metrics, scores, features, plots, bundle, RUN_FILE,
-        out_dir,
+        out_dir, audit,
     )  # fmt: skip
 
 

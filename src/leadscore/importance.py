@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from leadscore.config import SchemaConfig
 from leadscore.features import FAMILIES, describe_feature
 from leadscore.fit_score import score_fit
 from leadscore.scorer import Scorer
@@ -35,22 +36,24 @@ def measure_importance(
     the importance table (permutation for every family and the ``top_signals`` strongest
     signals) and the contributions of the sampled rows, indexed like ``features``."""
     contrib = contributions(scorer, _sample(features, shap_rows, seed))
-    shap = shap_importance(contrib)
+    shap = shap_importance(contrib, scorer.schema)
     signals = shap[shap["level"] == "signal"].nlargest(top_signals, "mean_abs_contribution")
     sample = _sample(features, permutation_rows, seed)
     permutation = permutation_importance(
         scorer, sample, sample["label"].to_numpy(), signals["name"].tolist(), repeats, seed
     )
-    return importance_table(shap, permutation), contrib
+    return importance_table(shap, permutation, scorer.schema), contrib
 
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     return frame.sample(rows, random_state=seed) if len(frame) > rows else frame
 
 
-def feature_groups(columns: list[str]) -> pd.DataFrame:
-    """Signal (raw input) and family of each model feature, plus the fit score's own row."""
-    rows = [(c, describe_feature(c).source, describe_feature(c).family) for c in columns]
+def feature_groups(columns: list[str], schema: SchemaConfig | None = None) -> pd.DataFrame:
+    """Signal (raw input) and family of each model feature, plus the fit score's own row;
+    ``schema`` places the columns a user declared (see :func:`describe_feature`)."""
+    infos = [describe_feature(c, schema) for c in columns]
+    rows = [(c, i.source, i.family) for c, i in zip(columns, infos, strict=True)]
     rows.append((FIT, FIT, FIT))
     return pd.DataFrame(rows, columns=["feature", "signal", "family"])
 
@@ -69,19 +72,22 @@ def contributions(scorer: Scorer, features: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def group_contributions(contrib: pd.DataFrame, level: str) -> pd.DataFrame:
+def group_contributions(
+    contrib: pd.DataFrame, level: str, schema: SchemaConfig | None = None
+) -> pd.DataFrame:
     """Contributions summed within each signal or family (a lead's reason is such a sum)."""
     if level == "feature":
         return contrib
-    key = feature_groups([c for c in contrib.columns if c != FIT]).set_index("feature")[level]
+    columns = [c for c in contrib.columns if c != FIT]
+    key = feature_groups(columns, schema).set_index("feature")[level]
     return contrib.T.groupby(key.reindex(contrib.columns).to_numpy(), sort=False).sum().T
 
 
-def shap_importance(contrib: pd.DataFrame) -> pd.DataFrame:
+def shap_importance(contrib: pd.DataFrame, schema: SchemaConfig | None = None) -> pd.DataFrame:
     """Mean absolute contribution and its share at each level (family, signal, feature)."""
     tables = []
     for level in LEVELS:
-        mean_abs = group_contributions(contrib, level).abs().mean()
+        mean_abs = group_contributions(contrib, level, schema).abs().mean()
         tables.append(
             pd.DataFrame(
                 {
@@ -119,7 +125,7 @@ def permutation_importance(
     fit = score_fit(rows, scorer.fit_rules)["fit_score"].to_numpy()
     base = roc_auc_score(labels, _probability(scorer, model_p, fit))
     rule_fields = {r.field for r in scorer.fit_rules.rules}
-    groups = feature_groups(list(encoded.columns))
+    groups = feature_groups(list(encoded.columns), scorer.schema)
     rng = np.random.default_rng(seed)
     records = []
     for level in LEVELS[:2]:
@@ -154,10 +160,12 @@ def _shuffle(frame: pd.DataFrame, columns: list[str], order: np.ndarray) -> pd.D
     return shuffled
 
 
-def importance_table(shap: pd.DataFrame, permutation: pd.DataFrame) -> pd.DataFrame:
+def importance_table(
+    shap: pd.DataFrame, permutation: pd.DataFrame, schema: SchemaConfig | None = None
+) -> pd.DataFrame:
     """Both measures side by side, with a marketer's words for every row, most important first."""
     table = shap.merge(permutation, on=["level", "name"], how="left")
-    labels = _labels(table)
+    labels = _labels(table, schema)
     keys = list(zip(table["level"], table["name"], strict=True))
     table["description"] = [labels[k][0] for k in keys]
     table["family"] = [labels[k][1] for k in keys]
@@ -168,14 +176,17 @@ def importance_table(shap: pd.DataFrame, permutation: pd.DataFrame) -> pd.DataFr
     return table.drop(columns="_order").reset_index(drop=True)
 
 
-def _labels(shap: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str]]:
+def _labels(
+    shap: pd.DataFrame, schema: SchemaConfig | None
+) -> dict[tuple[str, str], tuple[str, str]]:
     """(level, name) -> (description, family). A signal is described by the words of its three
     most important features, and belongs to each of its features' families (the arrival moment
     feeds both weekday and time)."""
     ranked = shap[shap["level"] == "feature"].sort_values("mean_abs_contribution", ascending=False)
-    groups = feature_groups([f for f in ranked["name"] if f != FIT])
+    groups = feature_groups([f for f in ranked["name"] if f != FIT], schema)
     groups["description"] = [
-        FIT_DESCRIPTION if f == FIT else describe_feature(f).description for f in groups["feature"]
+        FIT_DESCRIPTION if f == FIT else describe_feature(f, schema).description
+        for f in groups["feature"]
     ]
     labels = {("family", f): (f, f) for f in (*FAMILIES, FIT)}
     for row in groups.itertuples():

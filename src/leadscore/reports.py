@@ -177,6 +177,7 @@ class ReportData:
     matrix: pd.DataFrame
     examples: pd.DataFrame
     top_features: int
+    audit: dict  # the validate stage's leakage audit (reports/leakage_audit.json)
 
 
 def render_model_report(data: ReportData) -> str:
@@ -213,10 +214,22 @@ def render_model_report(data: ReportData) -> str:
         grade_names=GRADES,
         examples=data.examples.to_dict("records"),
         windows=data.windows.to_dict("records"),
+        audit=data.audit,
+        audit_rows=audit_rows(data.audit),
         gain_share=GAIN_SHARE,
         gain_reached=reached,
         charts=charts_png,
     )
+
+
+def audit_rows(audit: dict) -> list[dict]:
+    """The audit's columns for the page: those left out or kept against advice first (they are
+    what the reader must know about), then the others, each group by ROC-AUC alone."""
+    rows = [
+        row | {"status": "kept" if row["kept"] else "excluded" if row["excluded"] else "used"}
+        for row in audit["columns"]
+    ]
+    return sorted(rows, key=lambda r: (r["status"] == "used", -r["roc_auc"]))
 
 
 def lookup(metrics: dict, path: str) -> float:

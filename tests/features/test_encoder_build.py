@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.features import FAMILIES, CategoryEncoder, build_features, describe_feature
+from leadscore.config import SchemaConfig
+from leadscore.features import (
+    FAMILIES,
+    CategoryEncoder,
+    FeatureInfo,
+    build_features,
+    describe_feature,
+)
 from leadscore.features.catalog import _FIXED, _PATTERNS
 from leadscore.schema import PERSONAL_ROLES
 from leadscore.snapshots import data_end, make_snapshots
@@ -47,11 +54,11 @@ def test_one_row_per_snapshot_in_the_same_order(built):
     assert (features["as_of"].to_numpy() == keys["as_of"].to_numpy()).all()
 
 
-def test_every_family_is_present_and_every_feature_is_in_the_catalog(built):
+def test_every_family_is_present_and_every_feature_is_in_the_catalog(built, params):
     _, features = built
     names = [c for c in features.columns if c not in ("lead_id", "as_of")]
-    infos = [describe_feature(n) for n in names]
-    assert {i.family for i in infos} == set(FAMILIES)
+    infos = [describe_feature(n, params.schema_) for n in names]
+    assert {i.family for i in infos} == set(FAMILIES) - {"CRM fields"}  # the demo declares none
     listed = [n in _FIXED or any(p.fullmatch(n) for p, _ in _PATTERNS) for n in names]
     assert all(listed), [n for n, ok in zip(names, listed, strict=True) if not ok]
 
@@ -125,3 +132,22 @@ def test_unknown_lead_ids_are_an_input_error(clean, params):
     ghost = pd.DataFrame({"lead_id": ["nobody"], "as_of": [pd.Timestamp.now(tz="UTC")]})
     with pytest.raises(InputError, match="unknown lead ids"):
         build_features(ghost, leads, events, params.featurize, params.schema_)
+
+
+def test_a_declared_column_takes_the_family_of_its_kind_and_the_crm_name():
+    schema = SchemaConfig.model_validate(
+        {
+            "leads": {"lead_id": "Id", "converted": "Won"},
+            "form": {"specialization": "Specialization"},
+            "categorical": {"lead_origin": "Lead Origin"},
+            "numeric": {"score_a": "Score A"},
+            "engagement_columns": {"total_visits": "TotalVisits"},
+        }
+    )
+    names = ("specialization", "lead_origin", "score_a", "total_visits", "has_specialization")
+    got = {n: describe_feature(n, schema) for n in names}
+    assert got["specialization"] == FeatureInfo("form fill", "specialization", "Specialization")
+    assert got["lead_origin"] == FeatureInfo("CRM fields", "lead_origin", "Lead Origin")
+    assert got["score_a"].family == "CRM fields"
+    assert got["total_visits"] == FeatureInfo("engagement", "total_visits", "TotalVisits")
+    assert got["has_specialization"].family == "form fill"

@@ -10,9 +10,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from leadscore.config import SchemaConfig
+
 FAMILIES: tuple[str, ...] = (
-    "form fill", "location", "browser", "weekday", "time", "engagement", "channel",
+    "form fill", "location", "browser", "weekday", "time", "engagement", "channel", "CRM fields",
 )  # fmt: skip
+# The family of a column the user declared in ``schema``, by the kind it was declared as.
+DECLARED_FAMILIES: dict[str, str] = {
+    "form": "form fill", "categorical": "CRM fields", "numeric": "CRM fields",
+    "engagement_columns": "engagement",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,10 +86,20 @@ _PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
 )  # fmt: skip
 
 
+def describe_feature(name: str, schema: SchemaConfig | None = None) -> FeatureInfo:
+    """Catalog entry of a feature. A column declared in ``schema`` (a CRM export's own field)
+    belongs to the family of its declared kind and is described by the column's own name, as
+    the marketer knows it; without the schema such a name describes itself."""
+    if schema is not None:
+        for kind, family in DECLARED_FAMILIES.items():
+            column = getattr(schema, kind).get(name)
+            if column is not None:
+                return FeatureInfo(family, name, column)
+    return _describe(name)
+
+
 @lru_cache(maxsize=4096)
-def describe_feature(name: str) -> FeatureInfo:
-    """Catalog entry of a feature; unknown names (a table's own engagement columns) describe
-    themselves."""
+def _describe(name: str) -> FeatureInfo:
     if name in _FIXED:
         return FeatureInfo(*_FIXED[name])
     for pattern, build in _PATTERNS:

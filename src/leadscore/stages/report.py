@@ -47,6 +47,7 @@ def run(
     bundle_dir: Path,
     run_file: Path,
     out_dir: Path,
+    audit_path: Path,
 ) -> dict:
     metrics, scorer = read_json(metrics_path), Scorer.load(bundle_dir)
     features = read_table(features_path)
@@ -76,6 +77,7 @@ def run(
         matrix=grade_score_matrix(scores),
         examples=example_leads(scorer, test, scores, EXAMPLES_PER_BAND, SEED),
         top_features=cfg.top_features,
+        audit=read_json(audit_path),
     )
     html = render_model_report(data)
     out_dir.mkdir(parents=True, exist_ok=True)
