@@ -9,15 +9,18 @@ from its event log. It is written twice with the same rows in the same order: so
 and split into ``--partitions`` files (leads and events split at the same lead ids), and as one
 file each. Then, each in a fresh process:
 
-- the single-machine path, ``leadscore score`` of the single files (chunk size 100,000);
-- the Dask path, ``score_partitioned`` of the partitioned folders on a LocalCluster of
+- the single-machine path: ``score_tables`` of the single files, what ``leadscore score`` runs
+  (chunk size 100,000);
+- the Dask path: ``score_partitioned`` of the partitioned folders on a LocalCluster of
   ``--workers`` worker processes with one thread each (what ``leadscore score --engine dask``
   runs, with the cluster size fixed here so the figures say what they measured).
 
-Peak memory: for the single-machine path the process's own peak RSS (``ru_maxrss``). For Dask
-the sum of every process's own peak RSS after the run: the client process (which also hosts the
-scheduler), each nanny and each worker, each read with ``getrusage`` inside that process. A sum of
-peaks is an upper bound of the cluster's peak (the peaks need not coincide).
+Both times include loading the model (for Dask, in every worker) but not starting the cluster.
+Peak memory is each process's own peak RSS since it started (``VmHWM`` in /proc), read inside it
+at the end: the single-machine process; for Dask the sum over every process of the run, the
+client (which also hosts the scheduler and, in a LocalCluster, the nannies) and each worker, each
+process counted once by its id. A sum of peaks is an upper bound of the cluster's peak (the peaks
+need not coincide).
 
 Prints JSON (seconds, leads/s and peak RSS of each, their ratios, and whether both wrote the same
 scores) and writes it to benchmarks/results/dask_batch.json.
@@ -28,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -79,18 +81,29 @@ def prepare(n_leads: int, events_per_lead: float, partitions: int, seed: int) ->
     return folder
 
 
-def single_machine(model: Path, folder: Path, out: Path) -> dict:
-    """``leadscore score`` of the whole files, in a child process: seconds, summary, peak RSS."""
-    cmd = [str(Path(sys.executable).parent / "leadscore"), "score", "--model", str(model),
-           "--leads", str(folder / "leads.parquet"), "--events", str(folder / "events.parquet"),
-           "--out", str(out), "--as-of", AS_OF, "--max-reject-rate", "1"]  # fmt: skip
+def peak_rss_mib() -> float:
+    """This process's own peak RSS since it started (VmHWM; ``ru_maxrss`` would include the
+    peak its parent had when it forked, which Linux carries over)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+
+def process_peak() -> tuple[int, float]:
+    """This process's id and peak RSS, from inside it (for ``client.run``)."""
+    return os.getpid(), peak_rss_mib()
+
+
+def single_run(model: Path, folder: Path, out: Path) -> dict:
+    """Runs in its own process (``--single``): what ``leadscore score`` runs, and its peak RSS."""
+    from leadscore.artifact import load_scorer
+    from leadscore.batch import score_tables
+    from leadscore.tables import parse_table_uri
+
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode:
-        raise SystemExit(f"leadscore score failed:\n{done.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the only child so far
-    return {"seconds": seconds, "summary": json.loads(done.stdout), "peak_rss_mib": peak / 1024}
+    refs = [parse_table_uri(p) for p in (folder / "leads.parquet", folder / "events.parquet", out)]
+    summary = score_tables(load_scorer(model), *refs, pd.Timestamp(AS_OF), max_reject_rate=1.0)
+    return {"seconds": time.perf_counter() - start, "summary": summary,
+            "peak_rss_mib": peak_rss_mib()}  # fmt: skip
 
 
 def dask_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
@@ -98,9 +111,6 @@ def dask_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
     from distributed import Client, LocalCluster
 
     from leadscore.dask_batch import score_partitioned
-
-    def peak() -> int:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
@@ -112,15 +122,26 @@ def dask_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
                                     str(out), pd.Timestamp(AS_OF), max_reject_rate=1.0,
                                     client=client)  # fmt: skip
         seconds = time.perf_counter() - start
-        worker_peaks = client.run(peak)
-        nanny_peaks = client.run(peak, nanny=True)
+        workers = client.run(process_peak)
+        nannies = client.run(process_peak, nanny=True)
+    # a LocalCluster's nannies run inside this (the client's) process: count each process once
+    processes = dict([process_peak(), *workers.values(), *nannies.values()])
     return {
         "seconds": seconds,
         "summary": summary,
-        "client_and_scheduler_peak_rss_mib": peak() / 1024,
-        "worker_peak_rss_mib": [v / 1024 for v in worker_peaks.values()],
-        "nanny_peak_rss_mib": [v / 1024 for v in nanny_peaks.values()],
+        "client_and_scheduler_peak_rss_mib": process_peak()[1],
+        "worker_peak_rss_mib": [peak for _, peak in workers.values()],
+        "processes": len(processes),
+        "peak_rss_mib_sum_of_processes": sum(processes.values()),
     }
+
+
+def in_child(argv: list[str]) -> dict:
+    """This script in a fresh process with ``argv``: the JSON it prints."""
+    done = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{argv[0]} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def main() -> None:
@@ -132,29 +153,26 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dask", nargs=3, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--single", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.dask:
-        print(json.dumps(dask_run(*args.dask, args.workers), default=str))
+    if args.dask or args.single:
+        run = dask_run(*args.dask, args.workers) if args.dask else single_run(*args.single)
+        print(json.dumps(run, default=str))
         return
     started = time.perf_counter()
     folder = prepare(args.leads, args.events_per_lead, args.partitions, args.seed)
     prepare_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
-        single = single_machine(args.model, folder, Path(tmp) / "scores.parquet")
-        cmd = [sys.executable, __file__, "--workers", str(args.workers), "--dask",
-               str(args.model), str(folder), str(Path(tmp) / "scores")]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"the Dask run failed:\n{done.stderr[-3000:]}")
-        dask = json.loads(done.stdout.splitlines()[-1])
-        a = pd.read_parquet(Path(tmp) / "scores.parquet", columns=["lead_id", "probability"])
+        single = in_child(["--single", str(args.model), str(folder), str(Path(tmp) / "s.parquet")])
+        dask = in_child(["--workers", str(args.workers), "--dask", str(args.model), str(folder),
+                         str(Path(tmp) / "scores")])  # fmt: skip
+        a = pd.read_parquet(Path(tmp) / "s.parquet", columns=["lead_id", "probability"])
         b = pd.read_parquet(Path(tmp) / "scores", columns=["lead_id", "probability"])
         a, b = (f.sort_values("lead_id").reset_index(drop=True) for f in (a, b))
-        same = bool(a["lead_id"].equals(b["lead_id"])) and float(
-            (a["probability"] - b["probability"]).abs().max()
-        ) <= 1e-9
-    dask_rss = (dask["client_and_scheduler_peak_rss_mib"] + sum(dask["worker_peak_rss_mib"])
-                + sum(dask["nanny_peak_rss_mib"]))  # fmt: skip
+        same = (
+            bool(a["lead_id"].equals(b["lead_id"]))
+            and float((a["probability"] - b["probability"]).abs().max()) <= 1e-9
+        )
     leads, events = single["summary"]["read"], single["summary"]["events_read"]
     result = {
         "leads": leads,
@@ -169,9 +187,9 @@ def main() -> None:
         "dask_threads_per_worker": 1,
         "dask_seconds": round(dask["seconds"], 1),
         "dask_leads_per_s": round(dask["summary"]["read"] / dask["seconds"]),
-        "dask_peak_rss_mib_sum_of_processes": round(dask_rss),
+        "dask_processes": dask["processes"],
+        "dask_peak_rss_mib_sum_of_processes": round(dask["peak_rss_mib_sum_of_processes"]),
         "dask_worker_peak_rss_mib": [round(v) for v in dask["worker_peak_rss_mib"]],
-        "dask_nanny_peak_rss_mib": [round(v) for v in dask["nanny_peak_rss_mib"]],
         "dask_client_and_scheduler_peak_rss_mib": round(dask["client_and_scheduler_peak_rss_mib"]),
         "ratio_dask_to_single_leads_per_s": round(
             dask["summary"]["read"] / dask["seconds"] / (leads / single["seconds"]), 2

@@ -97,7 +97,8 @@ def score_partitioned(
     the tables' layout has been checked.
 
     ``leads`` and ``events`` are folders of Parquet files (or single files); ``out`` is a folder
-    that gets one scores file per leads file, and ``<out>_quarantine`` one quarantine file each.
+    that gets one scores file per leads file with a scored lead, and ``<out>_quarantine`` one
+    quarantine file per leads file.
     The scores folder is replaced, not upserted: ``kept_from_earlier_runs`` is always 0.
     """
     scorer = load_scorer(model)  # here too: the schema, the drift profile, and an early failure
@@ -165,7 +166,7 @@ def _score_partition(task: _Partition, plugin: str, as_of: pd.Timestamp, chunk_s
     scorer = get_worker().plugins[plugin].scorer
     column = scorer.schema.events.get("lead_id", "lead_id")
     lookup = parquet_lookup(task.events, column) if task.events else None
-    empty_scores = pd.DataFrame({c: pd.Series(dtype="str") for c in SCORE_COLUMNS})
+    empty_scores = pd.DataFrame(columns=SCORE_COLUMNS)  # never written (see below)
     empty_quarantine = pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
     Path(task.scores).parent.mkdir(parents=True, exist_ok=True)
     Path(task.quarantine).parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +179,8 @@ def _score_partition(task: _Partition, plugin: str, as_of: pd.Timestamp, chunk_s
             if len(scores):
                 scores_out.append(scores)
             quarantine_out.append(rejected)
-        scores_out.commit()
+        if tally.scored:  # no file for a partition without scores: an empty one has no types
+            scores_out.commit()
         quarantine_out.commit()
     finally:
         scores_out.discard()
