@@ -38,9 +38,9 @@ def client():
 
 @pytest.fixture(scope="module")
 def tables(project) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """2,000 demo leads, sorted by lead id, with malformed leads and events and orphan events."""
+    """1,000 demo leads, sorted by lead id, with malformed leads and events and orphan events."""
     root = project[0]
-    leads = pd.read_parquet(root / "data/raw/leads.parquet").head(2000)
+    leads = pd.read_parquet(root / "data/raw/leads.parquet").head(1000)
     leads = leads.astype({"created_at": "str"}).reset_index(drop=True)
     leads.loc[3, "lead_id"] = None  # missing_lead_id
     leads.loc[5, "created_at"] = "not a date"  # unparseable_created_at
@@ -79,7 +79,7 @@ def reference(project, tables, tmp_path_factory) -> tuple[dict, pd.DataFrame, pd
     events.to_parquet(folder / "events.parquet", index=False)
     refs = [parse_table_uri(folder / f"{n}.parquet") for n in ("leads", "events", "scores")]
     scorer = load_scorer(project[0] / "models/lead_scorer")
-    summary = score_tables(scorer, *refs, AS_OF, max_reject_rate=0.2, chunk_size=300)
+    summary = score_tables(scorer, *refs, AS_OF, max_reject_rate=0.2, chunk_size=150)
     scores = pd.read_parquet(folder / "scores.parquet")
     return summary, _sorted(scores), _sorted(pd.read_parquet(folder / "scores_quarantine.parquet"))
 
@@ -92,7 +92,7 @@ def test_dask_scores_a_partitioned_table_like_the_single_machine_path(
     out = tmp_path / "scores"
     summary = score_partitioned(project[0] / "models/lead_scorer", str(leads_dir),
                                 str(events_dir), str(out), AS_OF, max_reject_rate=0.2,
-                                chunk_size=300, client=client)  # fmt: skip
+                                chunk_size=150, client=client)  # fmt: skip
     expected_summary, expected, expected_quarantine = reference
     assert {k: summary[k] for k in SUMMARY_KEYS} == {k: expected_summary[k] for k in SUMMARY_KEYS}
     assert summary["events_skipped"] >= 2  # the orphan events at least
