@@ -44,7 +44,7 @@ QUARANTINE_SUFFIX = "_quarantine"
 
 
 @dataclass
-class _Tally:
+class Tally:
     """What the chunks add up to: the run summary's counts and the drift bins."""
 
     read: int = 0
@@ -55,6 +55,14 @@ class _Tally:
     bands: Counter = field(default_factory=Counter)
     drift: dict[str, np.ndarray] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
+
+    def add(self, other: Tally) -> None:
+        """Add another part's counts (a partition scored elsewhere); lead ids are not merged."""
+        for name in ("read", "scored", "quarantined", "events_read", "events_quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.bands.update(other.bands)
+        for column, count in other.drift.items():
+            self.drift[column] = self.drift.get(column, 0) + count
 
 
 def score_tables(
@@ -75,7 +83,7 @@ def score_tables(
     quarantine is written but the scores are not: last night's table stays for sales to use.
     """
     total = count_rows(leads)
-    tally = _Tally()
+    tally = Tally()
     empty_scores = pd.DataFrame({c: pd.Series(dtype="str") for c in SCORE_COLUMNS})
     empty_quarantine = pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
     scores_out = open_writer(out, empty_scores, key="lead_id")
@@ -89,7 +97,7 @@ def score_tables(
         )
         bar = stack.enter_context(progress(total, "leads", f"scoring {leads}"))
         for chunk in read_chunks(leads, chunk_size):
-            scores, rejected = _score_chunk(scorer, chunk, lookup, as_of, tally)
+            scores, rejected = score_chunk(scorer, chunk, lookup, as_of, tally)
             if len(scores):
                 scores_out.append(scores)
             quarantine_out.append(rejected)
@@ -97,38 +105,55 @@ def score_tables(
         if tally.read == 0:
             raise EmptyInputError(f"{leads}: the lead table is empty, there is nothing to score")
         quarantine_out.commit()
-        summary = {
-            "leads": str(leads),
-            "out": str(out),
-            "read": tally.read,
-            "scored": tally.scored,
-            "quarantined": tally.quarantined,
-            "events_read": tally.events_read,
-            "events_quarantined": tally.events_quarantined,
-            "events_skipped": (events_total or 0) - tally.events_read if events else 0,
-            "bands": {str(k): int(v) for k, v in sorted(tally.bands.items())},
-            "as_of": str(as_of),
-        }
-        if summary["read"] != summary["scored"] + summary["quarantined"]:
-            raise AssertionError(f"batch counts do not reconcile: {summary}")
-        rate = summary["quarantined"] / summary["read"]
-        if rate > max_reject_rate:
-            raise RejectRateError(
-                f"{summary['quarantined']} of {summary['read']} leads rejected ({rate:.1%}) > "
-                f"--max-reject-rate {max_reject_rate:.1%}; the quarantine is written, the "
-                "scores are not (the previous scores table is unchanged)"
-            )
+        summary = summarize(tally, leads, out, events_total if events else None, as_of,
+                            max_reject_rate)  # fmt: skip
         summary["kept_from_earlier_runs"] = scores_out.commit()
-    _check_drift(scorer, tally, out, summary, drift_threshold, fail_on_drift)
+    check_drift(scorer, tally, out, summary, drift_threshold, fail_on_drift)
     return summary
 
 
-def _score_chunk(
+def summarize(
+    tally: Tally,
+    leads: TableRef,
+    out: TableRef,
+    events_total: int | None,
+    as_of: pd.Timestamp,
+    max_reject_rate: float,
+) -> dict:
+    """The run summary; raise when the counts do not reconcile or too many leads were rejected.
+
+    ``events_total`` is the event log's size (None without a log): events not read are skipped.
+    """
+    summary = {
+        "leads": str(leads),
+        "out": str(out),
+        "read": tally.read,
+        "scored": tally.scored,
+        "quarantined": tally.quarantined,
+        "events_read": tally.events_read,
+        "events_quarantined": tally.events_quarantined,
+        "events_skipped": 0 if events_total is None else events_total - tally.events_read,
+        "bands": {str(k): int(v) for k, v in sorted(tally.bands.items())},
+        "as_of": str(as_of),
+    }
+    if summary["read"] != summary["scored"] + summary["quarantined"]:
+        raise AssertionError(f"batch counts do not reconcile: {summary}")
+    rate = summary["quarantined"] / summary["read"]
+    if rate > max_reject_rate:
+        raise RejectRateError(
+            f"{summary['quarantined']} of {summary['read']} leads rejected ({rate:.1%}) > "
+            f"--max-reject-rate {max_reject_rate:.1%}; the quarantine is written, the "
+            "scores are not (the previous scores table is unchanged)"
+        )
+    return summary
+
+
+def score_chunk(
     scorer: Scorer,
     chunk: pd.DataFrame,
     lookup: RowLookup | None,
     as_of: pd.Timestamp,
-    tally: _Tally,
+    tally: Tally,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Validate, featurize and score one chunk; add its counts to ``tally``."""
     leads = validate_leads(chunk, scorer.schema, as_of, FUTURE_TOLERANCE_HOURS, tally.seen)
@@ -162,9 +187,9 @@ def _score_chunk(
     return scores, quarantine
 
 
-def _check_drift(
+def check_drift(
     scorer: Scorer,
-    tally: _Tally,
+    tally: Tally,
     out: TableRef,
     summary: dict,
     threshold: float,

@@ -7,6 +7,7 @@ of their kind (see :mod:`leadscore.errors`).
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import logging
@@ -36,6 +37,15 @@ TABLE_URI_HELP = (
     "(e.g. postgresql+psycopg://user@host/db#leads)."
 )
 RUN_FILE = Path("data/model/run.json")
+
+
+class Engine(enum.StrEnum):
+    """Where ``leadscore score`` runs."""
+
+    local = "local"
+    dask = "dask"
+
+
 BUNDLE = Path("data/model")
 
 
@@ -209,6 +219,17 @@ def score(
     chunk_size: Annotated[
         int, typer.Option(min=1, help="Leads per chunk; memory grows with it, not the table.")
     ] = 100_000,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: this process. dask: a Dask cluster; --leads, --events and --out are "
+            "then folders of Parquet files partitioned by lead id (see the README)."
+        ),
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
+    ] = None,
 ) -> dict:
     """Score a lead table with an exported model; rejected rows go to a quarantine beside it."""
     from leadscore.artifact import load_scorer
@@ -220,6 +241,15 @@ def score(
     except ValueError as exc:
         raise ConfigError(f"--as-of {as_of!r} is not a timestamp (e.g. 2026-11-01T02:00Z)") from exc
     moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    if engine is Engine.dask:
+        from leadscore.dask_batch import score_partitioned
+
+        return score_partitioned(
+            model, leads, events, out, moment, max_reject_rate, drift_threshold, fail_on_drift,
+            chunk_size, scheduler=scheduler,
+        )  # fmt: skip
+    if scheduler:
+        raise ConfigError("--scheduler needs --engine dask")
     tables = [parse_table_uri(uri) if uri else None for uri in (leads, events, out)]
     return score_tables(
         load_scorer(model), *tables, moment, max_reject_rate, drift_threshold, fail_on_drift,

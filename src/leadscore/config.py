@@ -164,6 +164,9 @@ class TrainConfig(_Section):
     seed: int = 42
     num_threads: int = Field(2, ge=1)
     tuning_trials: int = Field(0, ge=0)  # Optuna trials on the validation window; 0 = off
+    # the training window's non-converters kept (seeded by lead id), weighted 1/fraction; all
+    # converters are kept. 1 = no sampling. See leadscore.sampling.
+    non_converter_fraction: float = Field(1.0, gt=0, le=1)
 
 
 class ThresholdConfig(_Section):

@@ -151,13 +151,7 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
                 yield lookup
         return
     if ref.kind == "parquet":
-        dataset = ds.dataset(ref.location, format="parquet")
-        _require_column(ref, column, dataset.schema.names)
-        key = pc.field(column).cast(pa.string())  # ids are compared as text, as validation does
-
-        def lookup(ids: Sequence[str]) -> pd.DataFrame:
-            return dataset.to_table(filter=key.isin(pa.array(ids, pa.string()))).to_pandas()
-
+        lookup = parquet_lookup([ref.location], column)
     elif ref.kind == "duckdb":
         cursor = _duckdb(ref.location).cursor()
         _require_column(
@@ -196,6 +190,21 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
             return pd.concat(frames, ignore_index=True)
 
     yield lookup, count_rows(ref)
+
+
+def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
+    """:func:`row_lookup` over one or more Parquet files read as one table.
+
+    The filter runs in Arrow while the files are read: only the matching rows reach pandas.
+    """
+    dataset = ds.dataset(list(paths), format="parquet")
+    _require_column(TableRef("parquet", ", ".join(paths)), column, dataset.schema.names)
+    key = pc.field(column).cast(pa.string())  # ids are compared as text, as validation does
+
+    def lookup(ids: Sequence[str]) -> pd.DataFrame:
+        return dataset.to_table(filter=key.isin(pa.array(ids, pa.string()))).to_pandas()
+
+    return lookup
 
 
 class TableWriter(Protocol):

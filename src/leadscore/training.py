@@ -42,9 +42,13 @@ def train_model(
     x_valid: pd.DataFrame,
     y_valid: np.ndarray,
     cfg: TrainConfig,
+    weight: np.ndarray | None = None,
 ) -> lgb.Booster:
-    """Fit on the training window, stop when the validation window stops improving."""
-    train_set = lgb.Dataset(x_train, label=y_train, free_raw_data=False)
+    """Fit on the training window, stop when the validation window stops improving.
+
+    ``weight``: per training row, for a sampled training window (see :mod:`leadscore.sampling`).
+    """
+    train_set = lgb.Dataset(x_train, label=y_train, weight=weight, free_raw_data=False)
     valid_set = lgb.Dataset(x_valid, label=y_valid, reference=train_set)
     return lgb.train(
         lgbm_params(cfg),

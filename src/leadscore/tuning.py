@@ -25,6 +25,7 @@ def tune(
     x_valid: pd.DataFrame,
     y_valid: np.ndarray,
     cfg: TrainConfig,
+    weight: np.ndarray | None = None,
 ) -> dict[str, float]:
     """The best of ``cfg.tuning_trials`` settings; the same inputs always give the same answer."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -37,7 +38,9 @@ def tune(
             "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),
             "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 50.0, log=True),
         }
-        booster = train_model(x_train, y_train, x_valid, y_valid, cfg.model_copy(update=settings))
+        booster = train_model(
+            x_train, y_train, x_valid, y_valid, cfg.model_copy(update=settings), weight
+        )
         loss = booster.best_score["valid"]["binary_logloss"]
         log.info("tuning trial %d/%d: %s -> %.5f", trial.number + 1, cfg.tuning_trials, settings,
                  loss)  # fmt: skip

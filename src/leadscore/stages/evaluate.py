@@ -24,6 +24,7 @@ from leadscore.evaluation import (
 from leadscore.fit_score import score_fit
 from leadscore.io import read_json, read_table, write_json, write_table
 from leadscore.metrics import classification_metrics, curves, reliability_table
+from leadscore.sampling import describe, keep_mask
 from leadscore.scorer import CALIBRATION_FILE, TOP_BAND, Scorer
 from leadscore.thresholds import threshold_table
 from leadscore.tracking import flatten, resume_run
@@ -69,6 +70,9 @@ def run(
         and metrics["log_loss"] < min(metrics["logistic_regression"]["log_loss"],
                                       metrics["base_rate"]["log_loss"])
     )  # fmt: skip
+    fraction = train_cfg.non_converter_fraction
+    kept = keep_mask(train["lead_id"], train["label"].to_numpy(), fraction, train_cfg.seed)
+    metrics["training_sample"] = describe(len(train), int(kept.sum()), fraction, train_cfg.seed)
     comparison = excluded_columns_comparison(
         features, read_table(excluded_path), train_cfg, cfg.ece_bins
     )

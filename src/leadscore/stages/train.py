@@ -9,8 +9,9 @@ import pandas as pd
 
 from leadscore.config import TrainConfig
 from leadscore.features import CategoryEncoder
-from leadscore.io import read_table, write_json
+from leadscore.io import write_json
 from leadscore.metrics import classification_metrics
+from leadscore.sampling import describe, read_training_table, sample_weights
 from leadscore.scorer import ENCODER_FILE, MODEL_FILE
 from leadscore.tracking import flatten, new_run
 from leadscore.training import feature_columns, train_model
@@ -18,23 +19,28 @@ from leadscore.tuning import tune
 
 
 def run(cfg: TrainConfig, features_path: Path, bundle_dir: Path, run_file: Path) -> dict:
-    features = read_table(features_path)
+    fraction = cfg.non_converter_fraction
+    features, train_rows = read_training_table(features_path, fraction, cfg.seed)
     train, valid = (features[features["split"] == s] for s in ("train", "valid"))
     columns = feature_columns(features)
     encoder = CategoryEncoder(min_count=cfg.rare_min_count).fit(train[columns])
     x_train, y_train = encoder.transform(train[columns]), train["label"].to_numpy()
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
-    tuned = tune(x_train, y_train, x_valid, y_valid, cfg) if cfg.tuning_trials else {}
+    weight = sample_weights(y_train, fraction) if fraction < 1 else None
+    tuned = tune(x_train, y_train, x_valid, y_valid, cfg, weight) if cfg.tuning_trials else {}
     cfg = cfg.model_copy(update=tuned)
-    booster = train_model(x_train, y_train, x_valid, y_valid, cfg)
+    booster = train_model(x_train, y_train, x_valid, y_valid, cfg, weight)
     bundle_dir.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(bundle_dir / MODEL_FILE), num_iteration=booster.best_iteration)
     write_json(encoder.to_dict(), bundle_dir / ENCODER_FILE)
     valid_metrics = classification_metrics(y_valid, booster.predict(x_valid))
-    train_metrics = classification_metrics(y_train, booster.predict(x_train))
+    train_metrics = classification_metrics(y_train, booster.predict(x_train))  # on the sample
+    sampling = describe(train_rows, len(train), fraction, cfg.seed)
     summary = {
         "best_iteration": booster.best_iteration,
         "train_rows": len(train),
+        "train_rows_before_sampling": train_rows,
+        "non_converter_weight": sampling["non_converter_weight"],
         "valid_rows": len(valid),
         "features": len(columns),
         "train_roc_auc": train_metrics["roc_auc"],
@@ -45,6 +51,7 @@ def run(cfg: TrainConfig, features_path: Path, bundle_dir: Path, run_file: Path)
     with new_run(run_file, run_name=f"train {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M}"):
         mlflow.log_params(flatten("train", cfg.model_dump()))
         mlflow.set_tag("train.tuned", ", ".join(sorted(tuned)) or "no")
+        mlflow.set_tags(flatten("train.sampling", sampling))
         mlflow.log_metrics({k: float(v) for k, v in summary.items()})
         mlflow.log_text(booster.model_to_string(), "lightgbm/model.txt")
     return summary
