@@ -162,7 +162,7 @@ def main() -> None:
     started = time.perf_counter()
     folder = prepare(args.leads, args.events_per_lead, args.partitions, args.seed)
     prepare_s = time.perf_counter() - started
-    with tempfile.TemporaryDirectory(prefix="leadscore-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="run-", dir=CACHE) as tmp:  # not /tmp: shared
         single = in_child(["--single", str(args.model), str(folder), str(Path(tmp) / "s.parquet")])
         dask = in_child(["--workers", str(args.workers), "--dask", str(args.model), str(folder),
                          str(Path(tmp) / "scores")])  # fmt: skip

@@ -37,6 +37,7 @@ TABLE_URI_HELP = (
     "(e.g. postgresql+psycopg://user@host/db#leads)."
 )
 RUN_FILE = Path("data/model/run.json")
+BUNDLE = Path("data/model")
 
 
 class Engine(enum.StrEnum):
@@ -44,9 +45,6 @@ class Engine(enum.StrEnum):
 
     local = "local"
     dask = "dask"
-
-
-BUNDLE = Path("data/model")
 
 
 def _verb(func: Callable[..., dict]) -> Callable[..., None]:
