@@ -195,6 +195,7 @@ def main() -> None:
     argv = [str(bin_dir / "leadscore"), "serve", "--model", str(args.model), "--port", str(port)]
     with serving(argv, f"{base}/health", env):
         figures["leadscore"] = measure(f"{base}/score", ours, args)
+    write(figures)  # kept if the (slower) MLflow run is stopped
     if not args.skip_mlflow:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -217,6 +218,10 @@ def main() -> None:
             r >= TARGET_P50_RATIO for r in figures["p50_ratio_mlflow_over_leadscore"].values()
         )
     print(json.dumps(figures, indent=2))
+    write(figures)
+
+
+def write(figures: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "online.json").write_text(json.dumps(figures, indent=2) + "\n")
 
