@@ -6,6 +6,7 @@ import yaml
 from pandas.testing import assert_frame_equal
 
 from leadscore.errors import ConfigError
+from leadscore.features import build_features
 from leadscore.fit_score import load_fit_rules, score_fit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,3 +121,17 @@ def test_invalid_rules_name_the_rule(tmp_path, change, message):
 def test_shipped_rule_file_is_valid():
     rules = load_fit_rules(REPO / "config" / "fit_rules.yaml")
     assert len(rules.rules) >= 8
+
+
+def test_one_lead_alone_gets_what_it_gets_in_a_table(clean, params):
+    """The online API scores one row at a time; the nightly run, tables: same rules, same fit."""
+    leads, events = clean
+    keys = pd.DataFrame(
+        {"lead_id": leads["lead_id"], "as_of": pd.Timestamp("2026-11-01", tz="UTC")}
+    )
+    features = build_features(keys, leads, events, params.featurize, params.schema_)
+    rules = load_fit_rules(REPO / "config/fit_rules.yaml")
+    table = score_fit(features, rules)
+    assert table["fit_rules"].str.contains(";").any() and table["fit_grade"].nunique() > 1
+    for i in range(0, len(features), 59):
+        assert_frame_equal(score_fit(features.iloc[[i]], rules), table.iloc[[i]])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi import Depends, FastAPI, HTTPException, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
@@ -28,6 +28,7 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadscore.artifact import INPUT_SCHEMA_FILE, METADATA_FILE, bundle_path, load_scorer
 from leadscore.config import EVENT_ROLES, LEAD_ROLES
@@ -129,16 +130,7 @@ def create_app(
 
     app = FastAPI(title="leadscore", version=str(metadata["model_version"]))
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        size = request.headers.get("content-length")
-        body = None if size is not None else await request.body()
-        length = int(size) if size is not None else len(body or b"")
-        if length > max_body_bytes:
-            return JSONResponse(
-                {"detail": f"request body over {max_body_bytes} bytes"}, status_code=413
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -173,6 +165,53 @@ def create_app(
         return _score(scorer, request.leads) if request.leads else []
 
     return app
+
+
+class BodyLimit:
+    """413 for a body over ``max_bytes``, before anything parses it.
+
+    A plain ASGI middleware: Starlette's ``@app.middleware("http")`` wraps every request in
+    extra tasks and streams, which cost a noticeable share of a millisecond-scale request.
+    Without ``Content-Length`` (chunked uploads) the body is read first and then handed on.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        size = dict(scope["headers"]).get(b"content-length")
+        if size is not None:
+            if int(size) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False) and message["type"] == "http.request"
+        if len(body) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = {"detail": f"request body over {self.max_bytes} bytes"}
+        await JSONResponse(message, status_code=413)(scope, receive, send)
 
 
 def _score(scorer: Scorer, requests: list[ScoreRequest]) -> list[dict[str, Any]]:

@@ -100,7 +100,7 @@ class Scorer:
         ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
         what a nightly run needs: sales reads the reasons of the leads it will call.
         """
-        encoded = self.encoder.transform(features)
+        encoded = self.encoder.matrix(features)
         model_p = self.booster.predict(encoded)
         fit = score_fit(features, self.fit_rules).reset_index(drop=True)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
@@ -109,7 +109,7 @@ class Scorer:
         reasons = np.full(len(band), "", dtype=object)
         if wanted.any():
             contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
-            reasons[wanted] = explain(contributions, encoded[wanted])
+            reasons[wanted] = explain(contributions, self.encoder.decoded(encoded[wanted]))
         return pd.DataFrame(
             {
                 "lead_id": features["lead_id"].to_numpy(),

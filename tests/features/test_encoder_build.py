@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from leadscore.features import (
     describe_feature,
 )
 from leadscore.features.catalog import _FIXED, _PATTERNS
+from leadscore.features.encoder import SMALL_INPUT
 from leadscore.schema import PERSONAL_ROLES
 from leadscore.snapshots import data_end, make_snapshots
 
@@ -151,3 +153,30 @@ def test_a_declared_column_takes_the_family_of_its_kind_and_the_crm_name():
     assert got["score_a"].family == "CRM fields"
     assert got["total_visits"] == FeatureInfo("engagement", "total_visits", "TotalVisits")
     assert got["has_specialization"].family == "form fill"
+
+
+def test_the_code_matrix_gives_lightgbm_the_numbers_of_the_category_frame(built):
+    """Scoring reads ``matrix``, training ``transform``: one model must see the same input.
+    A table (Index lookups) and single rows (dict lookups) must give the same codes."""
+    _, features = built
+    inputs = features.drop(columns=["lead_id", "as_of"])
+    encoder = CategoryEncoder(min_count=30).fit(inputs)
+    frame = encoder.transform(inputs)
+    label = frame["job_seniority"].isin(["c_level", "vp"]) ^ (frame["events_30d"] > 3)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 4, "min_data_in_leaf": 20, "verbose": -1},
+        lgb.Dataset(frame, label=label.astype(int)),
+        num_boost_round=20,
+    )
+    assert len(inputs) > SMALL_INPUT
+    matrix = encoder.matrix(inputs)
+    rows = np.vstack([encoder.matrix(inputs.iloc[[i]]) for i in range(0, len(inputs), 97)])
+    np.testing.assert_array_equal(rows, matrix[::97])
+    np.testing.assert_array_equal(booster.predict(matrix), booster.predict(frame))
+    np.testing.assert_array_equal(
+        booster.predict(matrix[:200], pred_contrib=True),
+        booster.predict(frame.iloc[:200], pred_contrib=True),
+    )
+    shown = encoder.decoded(matrix).to_numpy()
+    assert (pd.isna(shown) == frame.isna().to_numpy()).all()
+    assert (shown[~pd.isna(shown)] == frame.astype(object).to_numpy()[~pd.isna(shown)]).all()

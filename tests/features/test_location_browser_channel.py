@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadscore.features.browser import browser_features, parse_agent
 from leadscore.features.channel import landing_section
@@ -52,6 +54,28 @@ def test_each_distinct_agent_is_parsed_once():
     assert parse_agent.cache_info().misses == 1
     assert out["browser_family"].iloc[0] == "Firefox"
     assert out.iloc[-1].isna().all()
+
+
+def _uncached(agent: str) -> tuple[str, str, str, float]:
+    return parse_agent.__wrapped__(agent)
+
+
+def test_the_agent_cache_returns_the_parsers_answer_for_every_demo_agent():
+    parse_agent.cache_clear()
+    for agent in user_agents()["user_agent"]:
+        first, again = parse_agent(agent), parse_agent(agent)  # a miss, then a hit
+        assert first == again == _uncached(agent)
+    assert parse_agent.cache_info().hits > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=80), st.sampled_from(["Mozilla/5.0 (iPad)", "curl/8"])),
+                min_size=1, max_size=5))  # fmt: skip
+def test_the_agent_cache_returns_the_parsers_answer_for_any_text(agents):
+    out = browser_features(pd.Series(agents * 2))  # every agent twice: once parsed, once cached
+    for i, agent in enumerate(agents * 2):
+        browser, os_family, device, bot = _uncached(agent)
+        assert out.iloc[i].tolist() == [browser, os_family, device, bot]
 
 
 def test_landing_section_is_the_first_path_segment():

@@ -80,7 +80,7 @@ def timezone(
         zone = keys.map(by_region).astype("object").fillna(zone)
     if city is not None:
         keys = country.astype("str") + "|" + city.map(_city_key, na_action="ignore").astype("str")
-        zone = keys.map(_city_zones()).astype("object").fillna(zone)
+        zone = per_distinct(keys, _city_zones().get).astype("object").fillna(zone)
     return zone.astype("str")
 
 
