@@ -232,7 +232,6 @@ class _Staged:
         self.ref, self.empty, self.key, self.staging = ref, empty, key, staging
         self.staging.unlink(missing_ok=True)  # left by a run that was killed
         self.writer: pq.ParquetWriter | None = None
-        self.keys: list[pd.Series] = []
 
     def append(self, frame: pd.DataFrame) -> None:
         if self.writer is None:
@@ -241,8 +240,6 @@ class _Staged:
         self.writer.write_table(
             pa.Table.from_pandas(frame, schema=self.writer.schema, preserve_index=False)
         )
-        if self.key is not None:
-            self.keys.append(frame[self.key].astype("str"))
 
     def _close(self) -> pq.ParquetFile:
         """Finish staging and open it for reading (an empty table if nothing came)."""
@@ -284,9 +281,12 @@ class _FileWriter(_Staged):
         """The existing table's rows whose key is not staged tonight (none when replacing)."""
         if self.key is None or not self.path.exists():
             return
-        staged = pd.Index(pd.concat(self.keys, ignore_index=True).unique())
+        # tonight's keys are read back from the staging file only now, as one Arrow column,
+        # rather than held as Python strings for the whole run
+        staged = pq.read_table(self.staging, columns=[self.key])[self.key].cast(pa.string())
         for chunk in read_chunks(self.ref, 100_000):
-            yield chunk[~chunk[self.key].astype("str").isin(staged)]
+            keys = pa.array(chunk[self.key].astype("str"), pa.string())
+            yield chunk[~pc.is_in(keys, value_set=staged).to_numpy(zero_copy_only=False)]
 
     def _finish_parquet(self, staged: pq.ParquetFile, final: Path) -> int:
         kept = 0
