@@ -151,12 +151,8 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
                 yield lookup
         return
     if ref.kind == "parquet":
-        dataset = ds.dataset(ref.location, format="parquet")
-        _require_column(ref, column, dataset.schema.names)
-        key = pc.field(column).cast(pa.string())  # ids are compared as text, as validation does
-
-        def lookup(ids: Sequence[str]) -> pd.DataFrame:
-            return dataset.to_table(filter=key.isin(pa.array(ids, pa.string()))).to_pandas()
+        _require_column(ref, column, ds.dataset(ref.location, format="parquet").schema.names)
+        lookup = _parquet_lookup(ref.location, column)
 
     elif ref.kind == "duckdb":
         cursor = _duckdb(ref.location).cursor()
@@ -196,6 +192,32 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
             return pd.concat(frames, ignore_index=True)
 
     yield lookup, count_rows(ref)
+
+
+def _parquet_lookup(location: str, column: str) -> RowLookup:
+    """Rows of a Parquet file (or folder) whose ``column``, as text, is one of the ids.
+
+    DuckDB's semi-join scans the file in parallel, about twice as fast as a pyarrow dataset
+    filter; rows come back in the file's order, so a lead's events always reach the features in
+    the same order and give bit-identical sums.
+    """
+    pattern = str(Path(location) / "**" / "*.parquet") if Path(location).is_dir() else location
+    cursor = duckdb.connect().cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    source = f"read_parquet({_literal(pattern)}, filename = true, file_row_number = true)"
+
+    def lookup(ids: Sequence[str]) -> pd.DataFrame:
+        cursor.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
+        try:
+            rows = cursor.sql(
+                f"SELECT * FROM {source} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                "(SELECT id FROM wanted) ORDER BY filename, file_row_number"
+            ).to_arrow_table()
+        finally:
+            cursor.unregister("wanted")
+        return rows.drop_columns(["filename", "file_row_number"]).to_pandas()
+
+    return lookup
 
 
 class TableWriter(Protocol):
@@ -454,6 +476,14 @@ def _csv_to_parquet(source: Path, target: Path) -> TableRef:
 
 def _q(ref: TableRef) -> str:
     return f'"{ref.table}"'
+
+
+def _name(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _python_type(column: sa.Column) -> type | None:

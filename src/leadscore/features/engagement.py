@@ -73,7 +73,7 @@ def _pairs(snapshots: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, .
     )
     event, row = joined["event"].to_numpy(), joined["row"].to_numpy()
     age = _days(snapshots["as_of"])[row] - _days(events["ts"])[event]
-    kind = pd.Index(ENGAGEMENT_TYPES).get_indexer(events["event_type"])
+    kind = _positions(events["event_type"], pd.Index(ENGAGEMENT_TYPES))
     kind = np.where(kind < 0, len(ENGAGEMENT_TYPES) - 1, kind)[event]  # unknown types -> other
     seen = age >= 0
     return row[seen], age[seen], kind[seen]
