@@ -1,7 +1,7 @@
 """Nightly batch scoring through the real `leadscore score` path: throughput and peak memory.
 
     python benchmarks/batch.py [--model models/lead_scorer] [--leads 1000000]
-                               [--events 10000000] [--chunk-size 100000]
+                               [--events 10000000] [--chunk-size 100000] [--large 5000000]
 
 Uses the table of ``features.py`` (generated once into benchmarks/.cache/). Each measurement runs
 in its own process, so its peak RSS is its own:
@@ -10,8 +10,12 @@ in its own process, so its peak RSS is its own:
   features, model, blend, calibration, bands, reasons for the top band, write the scores table);
 - the same command on the first quarter of the leads, with the same event log: memory should
   follow the chunk size, not the table, so the two peaks should be close;
+- with ``--large N``, the same command on a table of N leads made by repeating the table with
+  new lead ids (written in Parquet's default row groups), with the same event log, so only the
+  first copy has events: memory should not grow with N;
 - the baseline: plain ``lightgbm.Booster.predict`` of the same model on the already-built,
-  already-encoded feature matrix of the same leads (building it is not timed).
+  already-encoded feature matrix of the same leads (building it is not timed); beside it, for
+  information, the compiled model's predict on the same rows.
 
 Prints JSON (seconds, leads/s, peak RSS, and the ratio of the whole path to the plain predict call)
 and writes it to benchmarks/results/batch.json.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +34,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from features import prepare  # the same cached table as the feature benchmark
 
@@ -63,11 +71,35 @@ def plain_predict(model: Path, leads: Path, events: Path) -> dict:
     valid = validate_leads(pd.read_parquet(leads), scorer.schema, as_of, 0).valid
     raw = pd.read_parquet(events)
     checked = validate_events(raw, scorer.schema, valid["lead_id"], pd.Timestamp.now("UTC"), 0)
-    encoded = scorer.encoder.transform(scorer.features(valid, checked.valid, as_of))
+    features = scorer.features(valid, checked.valid, as_of)
+    encoded = scorer.encoder.transform(features)
     start = time.perf_counter()
-    scorer.booster.predict(encoded)
+    plain = scorer.booster.predict(encoded)
     seconds = time.perf_counter() - start
-    return {"rows": len(encoded), "seconds": seconds}
+    start = time.perf_counter()
+    compiled = scorer.model.predict(scorer.encoder.matrix(features))  # conversion included
+    compiled_seconds = time.perf_counter() - start
+    return {
+        "rows": len(encoded),
+        "seconds": seconds,
+        "compiled_model": type(scorer.model).__name__,
+        "compiled_seconds": compiled_seconds,
+        "max_abs_difference": float(abs(plain - compiled).max()),
+    }
+
+
+def repeat_table(source: Path, n_leads: int, out: Path) -> None:
+    """``n_leads`` rows of ``source`` repeated, each copy's lead ids suffixed to stay unique."""
+    table = pq.read_table(source)
+    with pq.ParquetWriter(out, table.schema) as writer:
+        for copy, start in enumerate(range(0, n_leads, len(table))):
+            part = table.slice(0, min(len(table), n_leads - start))
+            if copy:
+                text = part["lead_id"].cast(pa.string())
+                ids = pc.binary_join_element_wise(text, f"-{copy}", "")
+                ids = ids.cast(part.schema.field("lead_id").type)
+                part = part.set_column(part.schema.get_field_index("lead_id"), "lead_id", ids)
+            writer.write_table(part)
 
 
 def main() -> None:
@@ -77,11 +109,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--chunk-size", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--large", type=int, default=0, help="also score a table of N leads")
     parser.add_argument("--baseline", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline:
         print(json.dumps(plain_predict(*args.baseline)))
         return
+    load = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: say how busy it was
     folder = prepare(args.leads, args.events, args.seed)
     leads, events = folder / "leads.parquet", folder / "events.parquet"
     bin_dir = Path(sys.executable).parent
@@ -100,11 +134,24 @@ def main() -> None:
 
         whole_s, whole_rss, summary = score(leads, "scores.parquet")
         quarter_s, quarter_rss, _ = score(quarter, "quarter_scores.parquet")
+        large = {}
+        if args.large:
+            table = Path(tmp) / "large.parquet"
+            repeat_table(leads, args.large, table)
+            large_s, large_rss, large_summary = score(table, "large_scores.parquet")
+            large = {
+                "large_table_leads": large_summary["read"],
+                "large_score_seconds": round(large_s, 1),
+                "large_score_leads_per_s": round(large_summary["read"] / large_s),
+                "large_peak_rss_mib": large_rss,
+                "peak_rss_large_over_whole": round(large_rss / whole_rss, 2),
+            }
         _, baseline_rss, stdout = in_child(
             [sys.executable, __file__, "--baseline", str(args.model), str(leads), str(events)]
         )
     baseline = json.loads(stdout)
     result = {
+        "load_average_at_start": load,
         "leads": summary["read"],
         "events": args.events,
         "chunk_size": args.chunk_size,
@@ -115,10 +162,15 @@ def main() -> None:
         "quarter_score_seconds": round(quarter_s, 1),
         "quarter_peak_rss_mib": quarter_rss,
         "peak_rss_whole_over_quarter": round(whole_rss / quarter_rss, 2),
+        **large,
         "baseline_plain_predict_rows": baseline["rows"],
         "baseline_plain_predict_seconds": round(baseline["seconds"], 2),
         "baseline_process_peak_rss_mib": baseline_rss,
         "ratio_score_path_to_plain_predict": round(whole_s / baseline["seconds"], 2),
+        "compiled_model": baseline["compiled_model"],
+        "compiled_predict_seconds_same_rows": round(baseline["compiled_seconds"], 2),
+        "compiled_vs_plain_max_abs_difference": baseline["max_abs_difference"],
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "peak_rss_of_this_script_mib": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ),

@@ -1,11 +1,12 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from leadscore.config import SchemaConfig
 from leadscore.errors import EmptyInputError, RejectRateError, SchemaError
-from leadscore.validation import check_reject_rate, validate_events, validate_leads
+from leadscore.validation import SeenIds, check_reject_rate, validate_events, validate_leads
 
 NOW = pd.Timestamp("2026-06-01", tz="UTC")
 SCHEMA = SchemaConfig()
@@ -140,3 +141,21 @@ def test_reject_rate_limit_names_table_and_reasons():
     check_reject_rate({"leads": result}, 0.5)
     with pytest.raises(RejectRateError, match=r"leads: 1 of 3 rows rejected.*unparseable"):
         check_reject_rate({"leads": result}, 0.2)
+
+
+def test_leads_kept_in_an_earlier_chunk_are_duplicates_in_a_later_one():
+    seen = SeenIds()
+    first = validate_leads(leads(), SCHEMA, NOW, 24, seen)
+    assert len(first.valid) == 3 and len(seen) == 3
+    later = validate_leads(leads(lead_id=["c", "d", "a"]), SCHEMA, NOW, 24, seen)
+    assert reasons(later) == {"c": "duplicate_lead_id", "a": "duplicate_lead_id"}
+    assert later.valid["lead_id"].tolist() == ["d"] and len(seen) == 4
+
+
+def test_seen_ids_tell_apart_ids_whose_first_hash_collides():
+    seen = SeenIds()
+    seen.add(pd.Series(["a"]))
+    seen.second = seen.second + np.uint64(1)  # as if another id had the first hash of "a"
+    assert seen.contains(pd.Series(["a"])).tolist() == [False]
+    seen.add(pd.Series(["a"]))  # now two ids share that first hash
+    assert seen.contains(pd.Series(["a", "b"])).tolist() == [True, False]

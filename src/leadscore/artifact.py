@@ -32,7 +32,9 @@ from leadscore.validation import parse_timestamps
 BUNDLE = "bundle"
 METADATA_FILE = "metadata.json"
 INPUT_SCHEMA_FILE = "input_schema.json"
-LIBRARIES: tuple[str, ...] = ("leadscore", "lightgbm", "pandas", "numpy", "scikit-learn", "mlflow")
+LIBRARIES: tuple[str, ...] = (
+    "leadscore", "lightgbm", "lleaves", "llvmlite", "pandas", "numpy", "scikit-learn", "mlflow",
+)  # fmt: skip
 
 
 class LeadScorerModel(mlflow.pyfunc.PythonModel):

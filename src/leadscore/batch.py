@@ -31,6 +31,7 @@ from leadscore.tables import (
 )
 from leadscore.validation import (
     QUARANTINE_COLUMNS,
+    SeenIds,
     validate_events,
     validate_leads,
 )
@@ -54,7 +55,7 @@ class Tally:
     events_quarantined: int = 0
     bands: Counter = field(default_factory=Counter)
     drift: dict[str, np.ndarray] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
+    seen: SeenIds = field(default_factory=SeenIds)
 
     def add(self, other: Tally) -> None:
         """Add another part's counts (a partition scored elsewhere); lead ids are not merged."""

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.calibration import Blend, Calibrator
+from leadscore.compiled import BoosterModel, TreeModel, load_model
 from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.features import CategoryEncoder, build_features, describe_feature
 from leadscore.fit_score import FitRules, load_fit_rules, score_fit
@@ -52,6 +53,7 @@ class Scorer:
     thresholds: dict[str, float]
     model_version: str
     drift_reference: dict | None = None  # training-window profile, in exported artifacts
+    model: TreeModel | None = None  # compiled inference of exported artifacts; None: the Booster
 
     @classmethod
     def load(cls, directory: str | Path, model_version: str = "dev") -> Scorer:
@@ -59,17 +61,19 @@ class Scorer:
         features = read_json(directory / FEATURES_FILE)
         calibration = read_json(directory / CALIBRATION_FILE)
         schema = SchemaConfig.model_validate(features["schema"])
+        booster = lgb.Booster(model_file=str(directory / MODEL_FILE))
         return cls(
             featurize=FeaturizeConfig.model_validate(features["featurize"]),
             schema=schema,
             encoder=CategoryEncoder.from_dict(read_json(directory / ENCODER_FILE)),
-            booster=lgb.Booster(model_file=str(directory / MODEL_FILE)),
+            booster=booster,
             fit_rules=load_fit_rules(directory / FIT_RULES_FILE, tuple(schema.declared())),
             blend=Blend(**calibration["blend"]),
             calibrator=Calibrator(**calibration["calibrator"]),
             thresholds=calibration["thresholds"],
             model_version=model_version,
             drift_reference=_optional_json(directory / DRIFT_FILE),
+            model=load_model(directory, booster, directory / MODEL_FILE),
         )
 
     def features(
@@ -101,7 +105,7 @@ class Scorer:
         what a nightly run needs: sales reads the reasons of the leads it will call.
         """
         encoded = self.encoder.matrix(features)
-        model_p = self.booster.predict(encoded)
+        model_p = (self.model or BoosterModel(self.booster)).predict(encoded)
         fit = score_fit(features, self.fit_rules).reset_index(drop=True)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
         band = assign_band(probability, self.thresholds)

@@ -193,16 +193,31 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
 
 
 def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
-    """:func:`row_lookup` over one or more Parquet files read as one table.
+    """:func:`row_lookup` over one or more Parquet files (or folders) read as one table: the rows
+    whose ``column``, as text, is one of the ids.
 
-    The filter runs in Arrow while the files are read: only the matching rows reach pandas.
+    DuckDB's semi-join scans the files in parallel, about twice as fast as a pyarrow dataset
+    filter; rows come back in file and row order, so a lead's events always reach the features
+    in the same order and give bit-identical sums.
     """
-    dataset = ds.dataset(list(paths), format="parquet")
-    _require_column(TableRef("parquet", ", ".join(paths)), column, dataset.schema.names)
-    key = pc.field(column).cast(pa.string())  # ids are compared as text, as validation does
+    names = ds.dataset(list(paths), format="parquet").schema.names
+    _require_column(TableRef("parquet", ", ".join(paths)), column, names)
+    patterns = [str(Path(p) / "**" / "*.parquet") if Path(p).is_dir() else p for p in paths]
+    cursor = duckdb.connect().cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    files = ", ".join(_literal(p) for p in patterns)
+    source = f"read_parquet([{files}], filename = true, file_row_number = true)"
 
     def lookup(ids: Sequence[str]) -> pd.DataFrame:
-        return dataset.to_table(filter=key.isin(pa.array(ids, pa.string()))).to_pandas()
+        cursor.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
+        try:
+            rows = cursor.sql(
+                f"SELECT * FROM {source} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                "(SELECT id FROM wanted) ORDER BY filename, file_row_number"
+            ).to_arrow_table()
+        finally:
+            cursor.unregister("wanted")
+        return rows.drop_columns(["filename", "file_row_number"]).to_pandas()
 
     return lookup
 
@@ -241,7 +256,6 @@ class _Staged:
         self.ref, self.empty, self.key, self.staging = ref, empty, key, staging
         self.staging.unlink(missing_ok=True)  # left by a run that was killed
         self.writer: pq.ParquetWriter | None = None
-        self.keys: list[pd.Series] = []
 
     def append(self, frame: pd.DataFrame) -> None:
         if self.writer is None:
@@ -250,8 +264,6 @@ class _Staged:
         self.writer.write_table(
             pa.Table.from_pandas(frame, schema=self.writer.schema, preserve_index=False)
         )
-        if self.key is not None:
-            self.keys.append(frame[self.key].astype("str"))
 
     def _close(self) -> pq.ParquetFile:
         """Finish staging and open it for reading (an empty table if nothing came)."""
@@ -293,9 +305,12 @@ class _FileWriter(_Staged):
         """The existing table's rows whose key is not staged tonight (none when replacing)."""
         if self.key is None or not self.path.exists():
             return
-        staged = pd.Index(pd.concat(self.keys, ignore_index=True).unique())
+        # tonight's keys are read back from the staging file only now, as one Arrow column,
+        # rather than held as Python strings for the whole run
+        staged = pq.read_table(self.staging, columns=[self.key])[self.key].cast(pa.string())
         for chunk in read_chunks(self.ref, 100_000):
-            yield chunk[~chunk[self.key].astype("str").isin(staged)]
+            keys = pa.array(chunk[self.key].astype("str"), pa.string())
+            yield chunk[~pc.is_in(keys, value_set=staged).to_numpy(zero_copy_only=False)]
 
     def _finish_parquet(self, staged: pq.ParquetFile, final: Path) -> int:
         kept = 0
@@ -463,6 +478,14 @@ def _csv_to_parquet(source: Path, target: Path) -> TableRef:
 
 def _q(ref: TableRef) -> str:
     return f'"{ref.table}"'
+
+
+def _name(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _python_type(column: sa.Column) -> type | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadscore.schema import EVENT_TYPES, OTHER_EVENT
 
@@ -61,7 +63,7 @@ def engagement_features(
 def _pairs(snapshots: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """(snapshot row, event age in days at T, event type code) for every event with ts <= T."""
     codes, leads = pd.factorize(snapshots["lead_id"])
-    owner = pd.Index(leads).get_indexer(events["lead_id"])
+    owner = _positions(events["lead_id"], leads)
     known = owner >= 0
     joined = pd.merge(
         pd.DataFrame({"lead": owner[known], "event": np.flatnonzero(known)}),
@@ -71,10 +73,21 @@ def _pairs(snapshots: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, .
     )
     event, row = joined["event"].to_numpy(), joined["row"].to_numpy()
     age = _days(snapshots["as_of"])[row] - _days(events["ts"])[event]
-    kind = pd.Index(ENGAGEMENT_TYPES).get_indexer(events["event_type"])
+    kind = _positions(events["event_type"], pd.Index(ENGAGEMENT_TYPES))
     kind = np.where(kind < 0, len(ENGAGEMENT_TYPES) - 1, kind)[event]  # unknown types -> other
     seen = age >= 0
     return row[seen], age[seen], kind[seen]
+
+
+def _positions(ids: pd.Series, distinct: pd.Index) -> np.ndarray:
+    """Where each id stands among ``distinct`` ids, -1 if absent. Arrow's hash kernel does what
+    ``Index.get_indexer`` does, several times faster on tens of millions of text ids."""
+    found = pc.index_in(_text(ids), value_set=_text(distinct))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _text(ids: pd.Series | pd.Index) -> pa.Array:
+    return pa.array(ids.astype("str"), pa.string(), from_pandas=True)
 
 
 def _days(moments: pd.Series) -> np.ndarray:

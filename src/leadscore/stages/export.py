@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import yaml
 from mlflow import MlflowClient
 
@@ -18,14 +19,16 @@ from leadscore.artifact import (
     input_schema,
     library_versions,
 )
+from leadscore.compiled import COMPILED_DIR, compile_model
 from leadscore.config import ExportConfig, Params
 from leadscore.drift import profile
 from leadscore.io import read_json, read_table, write_json
-from leadscore.scorer import DRIFT_FILE, Scorer
+from leadscore.scorer import DRIFT_FILE, MODEL_FILE, Scorer
 from leadscore.tracking import flatten, resume_run
 from leadscore.training import gain_importance
 
 PYFUNC_CODE = Path(__file__).parents[1] / "pyfunc_model.py"
+CHECK_ROWS = 500  # held-out rows the compiled model must reproduce the Booster on at each load
 
 
 def run(
@@ -39,6 +42,8 @@ def run(
 ) -> dict:
     run_id = read_json(run_file)["run_id"]
     fingerprint = file_fingerprint(features_path)
+    features = read_table(features_path)
+    compiled = compile_forest(bundle_dir, features)
     metadata = {
         "model_version": f"{run_id[:12]}-{fingerprint[:8]}",
         "mlflow_run_id": run_id,
@@ -47,9 +52,10 @@ def run(
         "libraries": library_versions(),
         "params": params.model_dump(by_alias=True, mode="json"),
         "metrics": read_json(metrics_path),
+        "compiled": compiled,
     }
     write_json(metadata, bundle_dir / METADATA_FILE)
-    write_json(drift_reference(bundle_dir, features_path), bundle_dir / DRIFT_FILE)
+    write_json(drift_reference(bundle_dir, features), bundle_dir / DRIFT_FILE)
     write_json(input_schema(params.schema_), bundle_dir / INPUT_SCHEMA_FILE)
     requirements = [
         f"{lib}=={v}" for lib, v in metadata["libraries"].items() if v and lib != "leadscore"
@@ -92,10 +98,19 @@ def dvc_lock_tags(lock: Path) -> dict[str, str]:
     }
 
 
-def drift_reference(bundle_dir: Path, features_path: Path, top: int = 10) -> dict:
+def compile_forest(bundle_dir: Path, features: pd.DataFrame) -> dict:
+    """Compile the model into the bundle (see :mod:`leadscore.compiled`), with held-out rows
+    (training rows if there are too few) for every later load to check it against."""
+    shutil.rmtree(bundle_dir / COMPILED_DIR, ignore_errors=True)  # a stale one is not loaded
+    scorer = Scorer.load(bundle_dir)
+    rows = pd.concat([features[features["split"] == "test"], features]).head(CHECK_ROWS)
+    sample = scorer.encoder.matrix(rows)
+    return compile_model(bundle_dir / MODEL_FILE, sample, bundle_dir / COMPILED_DIR)
+
+
+def drift_reference(bundle_dir: Path, features: pd.DataFrame, top: int = 10) -> dict:
     """Profile of the score and the ``top`` features by gain on the training window."""
     scorer = Scorer.load(bundle_dir)
-    features = read_table(features_path)
     train = features[features["split"] == "train"].reset_index(drop=True)
     scored = scorer.score_features(train, explain_bands=())
     columns = gain_importance(scorer.booster)["feature"].head(top).tolist()

@@ -1,0 +1,102 @@
+"""Training time on a large demo table: the real pipeline stages, against one plain lgb.train.
+
+    python benchmarks/training.py [--leads 1000000]
+
+In a temporary project (this repository's params.yaml and config/, with ``generate.n_leads`` set
+to ``--leads``) it runs the pipeline's own commands, read from dvc.yaml, for generate, validate,
+featurize and train, each in a fresh process (its own wall time and peak RSS), with the default
+training parameters and tuning budget. Generating the demo data is preparation and is reported
+but not counted; validate + featurize + train is "training on N leads".
+
+The baseline, in the same run and its own process: one plain ``lightgbm.train`` with LightGBM's
+default parameters (100 rounds, 31 leaves, no tuning, no early stopping) on the same encoded
+training matrix. Prints JSON and writes benchmarks/results/training.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from batch import RESULTS, in_child  # the same child-process measurement
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = ("generate", "validate", "featurize", "train")
+COUNTED = ("validate", "featurize", "train")
+
+
+def plain_train(features: Path) -> dict:
+    """The baseline, measured inside this (child) process."""
+    import lightgbm as lgb
+    import pandas as pd
+
+    from leadscore.features import CategoryEncoder
+    from leadscore.training import feature_columns
+
+    table = pd.read_parquet(features)
+    train = table[table["split"] == "train"]
+    columns = feature_columns(table)
+    x = CategoryEncoder().fit(train[columns]).transform(train[columns])
+    start = time.perf_counter()
+    lgb.train({"objective": "binary", "verbose": -1}, lgb.Dataset(x, train["label"].to_numpy()))
+    return {"rows": len(x), "seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline:
+        print(json.dumps(plain_train(args.baseline)))
+        return
+    bin_dir = Path(sys.executable).parent
+    commands = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["generate"]["n_leads"] = args.leads
+    load = os.getloadavg()
+    stages: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="leadscore-train-bench-") as tmp:
+        root = Path(tmp)
+        (root / "params.yaml").write_text(yaml.safe_dump(params))
+        subprocess.run(["cp", "-r", str(REPO / "config"), str(root / "config")], check=True)
+        env_prefix = [
+            "env", f"PATH={bin_dir}:{os.environ['PATH']}",
+            f"MLFLOW_TRACKING_URI=sqlite:///{root / 'mlflow.db'}", "OMP_WAIT_POLICY=PASSIVE",
+        ]  # fmt: skip
+        for name in STAGES:
+            command = shlex.join(shlex.split(commands[name]["cmd"]))
+            seconds, rss, _ = in_child([*env_prefix, "sh", "-c", f"cd {root} && {command}"])
+            stages[name] = {"seconds": round(seconds, 1), "peak_rss_mib": rss}
+            print(name, stages[name], flush=True)
+        features = root / "data/processed/features.parquet"
+        _, baseline_rss, stdout = in_child([sys.executable, __file__, "--baseline", str(features)])
+    baseline = json.loads(stdout)
+    counted = sum(stages[s]["seconds"] for s in COUNTED)
+    result = {
+        "leads": args.leads,
+        "stages": stages,
+        "training_seconds_validate_featurize_train": round(counted, 1),
+        "training_peak_rss_mib": max(stages[s]["peak_rss_mib"] for s in COUNTED),
+        "baseline_plain_lgb_train_rows": baseline["rows"],
+        "baseline_plain_lgb_train_seconds": round(baseline["seconds"], 1),
+        "baseline_process_peak_rss_mib": baseline_rss,
+        "ratio_training_to_plain_lgb_train": round(counted / baseline["seconds"], 2),
+        "load_average_at_start": [round(x, 2) for x in load],
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "training.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
