@@ -139,6 +139,8 @@ def test_batch_scoring_the_table_with_its_artifact_gives_the_evaluation_scores(x
     pd.testing.assert_series_equal(
         joined["probability"], joined["probability_batch"], check_names=False
     )
+    reasons = " ".join(scores["reasons"])  # declared columns are named as the CRM names them
+    assert "Total Time Spent on Website: " in reasons and "Time on site seconds" not in reasons
 
 
 def test_pyfunc_artifact_scores_rows_without_timestamps_like_evaluation(x_education):

@@ -113,7 +113,8 @@ class Scorer:
         reasons = np.full(len(band), "", dtype=object)
         if wanted.any():
             contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
-            reasons[wanted] = explain(contributions, self.encoder.decoded(encoded[wanted]))
+            values = self.encoder.decoded(encoded[wanted])
+            reasons[wanted] = explain(contributions, values, schema=self.schema)
         return pd.DataFrame(
             {
                 "lead_id": features["lead_id"].to_numpy(),
@@ -137,14 +138,21 @@ def _optional_json(path: Path) -> dict | None:
     return read_json(path) if path.exists() else None
 
 
-def explain(contributions: np.ndarray, values: pd.DataFrame, top: int = N_REASONS) -> list[str]:
+def explain(
+    contributions: np.ndarray,
+    values: pd.DataFrame,
+    top: int = N_REASONS,
+    schema: SchemaConfig | None = None,
+) -> list[str]:
     """Top signals per lead, grouped by raw input, in a marketer's words with signed log-odds.
 
     Each signal is named by the feature of its group that moved this lead's score most, with the
-    lead's value: "Pricing-page views in the last 7 days: 3 (+0.54)".
+    lead's value: "Pricing-page views in the last 7 days: 3 (+0.54)"; a column the ``schema``
+    declares is named as the CRM names it ("Total Time Spent on Website: 847 (+1.40)").
     """
     names = list(values.columns)
-    sources = [describe_feature(n).source for n in names]
+    infos = [describe_feature(n, schema) for n in names]
+    sources = [i.source for i in infos]
     groups = sorted(set(sources))
     member = np.array([groups.index(s) for s in sources])
     onehot = np.zeros((len(names), len(groups)))
@@ -161,7 +169,7 @@ def explain(contributions: np.ndarray, values: pd.DataFrame, top: int = N_REASON
                 continue
             inside = np.flatnonzero(member == g)
             k = inside[np.argmax(strength[i, inside])]
-            text = describe_feature(names[k]).description
+            text = infos[k].description
             parts.append(f"{text}: {_shown(table[i, k])} ({grouped[i, g]:+.2f})")
         reasons.append("; ".join(parts))
     return reasons
