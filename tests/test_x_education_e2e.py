@@ -150,4 +150,5 @@ def test_pyfunc_artifact_scores_rows_without_timestamps_like_evaluation(x_educat
     leads = pd.read_parquet(pipeline / "data/interim/leads.parquet").set_index("lead_id")
     rows = leads.loc[held_out["lead_id"]].reset_index()
     scores = model.predict(rows)
-    np.testing.assert_array_equal(scores["probability"], held_out["probability"])
+    # evaluation scored with the Booster (before export compiled it), the artifact with lleaves
+    np.testing.assert_allclose(scores["probability"], held_out["probability"], rtol=0, atol=1e-12)

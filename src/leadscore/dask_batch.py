@@ -41,7 +41,7 @@ from leadscore.partitions import check_partitioned, events_files, read_partition
 from leadscore.progress import progress
 from leadscore.scorer import SCORE_COLUMNS, Scorer
 from leadscore.tables import STAGING, TableRef, open_writer, parquet_lookup, read_chunks
-from leadscore.validation import QUARANTINE_COLUMNS
+from leadscore.validation import QUARANTINE_COLUMNS, SeenIds
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def _score_partition(task: _Partition, plugin: str, as_of: pd.Timestamp, chunk_s
     finally:
         scores_out.discard()
         quarantine_out.discard()
-    tally.seen.clear()  # duplicates are found within a partition; the ids stay on the worker
+    tally.seen = SeenIds()  # duplicates are found within a partition; the ids stay on the worker
     return tally
 
 
