@@ -30,6 +30,7 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_wo
 
 from leadscore.artifact import load_scorer
 from leadscore.batch import (
+    DEFAULT_CHUNK_SIZE,
     QUARANTINE_SUFFIX,
     Tally,
     check_drift,
@@ -87,7 +88,7 @@ def score_partitioned(
     max_reject_rate: float,
     drift_threshold: float = 0.25,
     fail_on_drift: bool = False,
-    chunk_size: int = 100_000,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     client: Client | None = None,
     scheduler: str | None = None,
 ) -> dict:
