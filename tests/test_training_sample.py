@@ -31,7 +31,9 @@ def test_down_sampled_training_stays_calibrated(project, tmp_path, monkeypatch):
     cfg = load_params(root / "params.yaml").train.model_copy(
         update={"non_converter_fraction": FRACTION, "tuning_trials": 0}
     )
-    summary = stage.run(cfg, path, tmp_path / "bundle", tmp_path / "run.json")
+    summary = stage.run(
+        cfg, path, tmp_path / "bundle", tmp_path / "run.json", tmp_path / "valid.parquet"
+    )
 
     features = read_table(path)
     train = features[features["split"] == "train"]

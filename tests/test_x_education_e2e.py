@@ -96,6 +96,24 @@ def test_lead_time_model_is_good_and_calibrated_and_the_leak_is_shown_apart(x_ed
     assert leaky > comparison["lead_time_same_settings"]["roc_auc"] + 0.05
 
 
+def test_the_shipped_model_is_refitted_and_calibrate_used_out_of_sample_probabilities(x_education):
+    pipeline, env = x_education
+    metrics = json.loads((pipeline / "reports/metrics.json").read_text())
+    assert metrics["training_sample"]["refit"] is True
+    features = pd.read_parquet(pipeline / "data/processed/features.parquet")
+    valid = features[features["split"] == "valid"]
+    held_out = pd.read_parquet(pipeline / "data/processed/valid_predictions.parquet")
+    assert len(held_out) == len(valid) and set(held_out["lead_id"]) == set(valid["lead_id"])
+    run_id = json.loads((pipeline / "data/model/run.json").read_text())["run_id"]
+    logged = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_run(run_id).data.metrics
+    trees = (pipeline / "data/model/model.txt").read_text().count("\nTree=")
+    windows = features["split"].value_counts()
+    scaled = logged["best_iteration"] * (windows["train"] + windows["valid"]) / windows["train"]
+    assert trees == logged["rounds"] == round(scaled)
+    html = (pipeline / "reports/model_report.html").read_text()
+    assert "fitted once more on the training and validation windows" in html
+
+
 def test_report_shows_what_was_left_out_and_what_it_would_have_added(x_education):
     pipeline, _ = x_education
     metrics = json.loads((pipeline / "reports/metrics.json").read_text())

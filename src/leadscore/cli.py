@@ -38,6 +38,8 @@ TABLE_URI_HELP = (
 )
 RUN_FILE = Path("data/model/run.json")
 BUNDLE = Path("data/model")
+# the validation window's out-of-sample model probabilities: written by train, read by calibrate
+VALID_PREDICTIONS = Path("data/processed/valid_predictions.parquet")
 
 
 class Engine(enum.StrEnum):
@@ -116,24 +118,27 @@ def featurize(
 def train(
     features: Path = Path("data/processed/features.parquet"),
     bundle: Path = BUNDLE,
+    valid_predictions: Path = VALID_PREDICTIONS,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
     """Train the LightGBM conversion model; starts the MLflow run."""
     from leadscore.stages import train as stage
 
-    return stage.run(load_params(params).train, features, bundle, RUN_FILE)
+    return stage.run(load_params(params).train, features, bundle, RUN_FILE, valid_predictions)
 
 
 @_verb
 def calibrate(
     features: Path = Path("data/processed/features.parquet"),
     bundle: Path = BUNDLE,
+    valid_predictions: Path = VALID_PREDICTIONS,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
     """Blend with the fit score, calibrate and choose the band thresholds."""
     from leadscore.stages import calibrate as stage
 
-    return stage.run(load_params(params).calibrate, features, bundle, RUN_FILE)
+    cfg = load_params(params).calibrate
+    return stage.run(cfg, features, bundle, RUN_FILE, valid_predictions)
 
 
 @_verb

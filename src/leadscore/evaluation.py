@@ -10,7 +10,7 @@ from leadscore.config import TrainConfig
 from leadscore.features import CategoryEncoder
 from leadscore.leakage import NOT_USABLE
 from leadscore.metrics import classification_metrics
-from leadscore.training import feature_columns, train_model
+from leadscore.training import feature_columns, fit_final
 
 
 def held_out_metrics(
@@ -64,10 +64,10 @@ def excluded_columns_comparison(
 ) -> dict | None:
     """What the columns the leakage audit excluded would have added, for the report only.
 
-    Two models with the same settings (no tuning) on the same split, one with the excluded
-    columns' features (``excluded``, row-aligned with ``features``) and one without: their
-    held-out difference is the columns' doing. The first cannot score a new lead, since sales
-    fills those columns in after contact; ``None`` when nothing was excluded.
+    Two models with the same settings (no tuning; refitted if ``train.refit``) on the same split,
+    one with the excluded columns' features (``excluded``, row-aligned with ``features``) and one
+    without: their held-out difference is the columns' doing. The first cannot score a new lead,
+    since sales fills those columns in after contact; ``None`` when nothing was excluded.
     """
     added = [c for c in excluded.columns if c not in ("lead_id", "as_of")]
     if not added:
@@ -87,12 +87,12 @@ def excluded_columns_comparison(
 def _fit_and_judge(frame: pd.DataFrame, columns: list[str], cfg: TrainConfig, bins: int) -> dict:
     train, valid, test = (frame[frame["split"] == s] for s in ("train", "valid", "test"))
     encoder = CategoryEncoder(min_count=cfg.rare_min_count).fit(train[columns])
-    booster = train_model(
+    booster = fit_final(
         encoder.transform(train[columns]),
         train["label"].to_numpy(),
         encoder.transform(valid[columns]),
         valid["label"].to_numpy(),
         cfg,
-    )
+    ).booster
     p = booster.predict(encoder.transform(test[columns]))
     return classification_metrics(test["label"].to_numpy(), p, bins)

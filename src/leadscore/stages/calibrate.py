@@ -10,7 +10,6 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -18,31 +17,31 @@ from sklearn.metrics import log_loss
 
 from leadscore.calibration import MODEL_ONLY, choose_method, fit_blend, fit_calibrator
 from leadscore.config import CalibrateConfig, SchemaConfig, ThresholdConfig
-from leadscore.errors import ConfigError
-from leadscore.features import CategoryEncoder
+from leadscore.errors import ConfigError, InputError
 from leadscore.fit_score import load_fit_rules, score_fit
 from leadscore.io import read_json, read_table, write_json
 from leadscore.scorer import (
     CALIBRATION_FILE,
-    ENCODER_FILE,
     FEATURES_FILE,
     FIT_RULES_FILE,
-    MODEL_FILE,
-    predict_model,
 )
 from leadscore.thresholds import choose_thresholds
 from leadscore.tracking import flatten, resume_run
 
 
-def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: Path) -> dict:
+def run(
+    cfg: CalibrateConfig,
+    features_path: Path,
+    bundle_dir: Path,
+    run_file: Path,
+    valid_predictions: Path,
+) -> dict:
     features = read_table(features_path)
     valid = features[features["split"] == "valid"].sort_values("arrival", kind="stable")
-    encoder = CategoryEncoder.from_dict(read_json(bundle_dir / ENCODER_FILE))
-    booster = lgb.Booster(model_file=str(bundle_dir / MODEL_FILE))
     schema = SchemaConfig.model_validate(read_json(bundle_dir / FEATURES_FILE)["schema"])
     rules = load_fit_rules(cfg.fit_rules, tuple(schema.declared()))
     shutil.copyfile(cfg.fit_rules, bundle_dir / FIT_RULES_FILE)
-    model_p = predict_model(booster, encoder, valid)
+    model_p = _model_probability(valid, read_table(valid_predictions))
     fit = score_fit(valid, rules)["fit_score"].to_numpy()
     y = valid["label"].to_numpy()
     later = valid["arrival"] >= valid["arrival"].median()
@@ -79,6 +78,18 @@ def run(cfg: CalibrateConfig, features_path: Path, bundle_dir: Path, run_file: P
             {f"threshold.{k}": v for k, v in thresholds.items() if not isinstance(v, str)}
         )
     return {"method": method, "blend": asdict(blend), "thresholds": thresholds}
+
+
+def _model_probability(valid: pd.DataFrame, predictions: pd.DataFrame) -> np.ndarray:
+    """The train stage's out-of-sample probabilities, in the order of ``valid``."""
+    keys = ["lead_id", "as_of"]
+    matched = valid[keys].merge(predictions, on=keys, how="left", validate="one_to_one")
+    if len(predictions) != len(valid) or matched["model_probability"].isna().any():
+        raise InputError(
+            "the validation predictions do not match the features' validation window: "
+            "rerun `leadscore train` on these features"
+        )
+    return matched["model_probability"].to_numpy()
 
 
 def _leads_per_day(created_at: pd.Series, leads: int, policy: ThresholdConfig) -> float:

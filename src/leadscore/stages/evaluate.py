@@ -72,7 +72,8 @@ def run(
     )  # fmt: skip
     fraction = train_cfg.non_converter_fraction
     kept = keep_mask(train["lead_id"], train["label"].to_numpy(), fraction, train_cfg.seed)
-    metrics["training_sample"] = describe(len(train), int(kept.sum()), fraction, train_cfg.seed)
+    sample = describe(len(train), int(kept.sum()), fraction, train_cfg.seed)
+    metrics["training_sample"] = sample | {"refit": train_cfg.refit}
     comparison = excluded_columns_comparison(
         features, read_table(excluded_path), train_cfg, cfg.ece_bins
     )

@@ -5,20 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 from leadscore.config import TrainConfig
 from leadscore.features import CategoryEncoder
-from leadscore.io import write_json
+from leadscore.io import write_json, write_table
 from leadscore.metrics import classification_metrics
 from leadscore.sampling import describe, read_training_table, sample_weights
 from leadscore.scorer import ENCODER_FILE, MODEL_FILE
 from leadscore.tracking import flatten, new_run
-from leadscore.training import feature_columns, train_model
-from leadscore.tuning import tune
+from leadscore.training import feature_columns, fit_final
+from leadscore.tuning import search_rows, tune
 
 
-def run(cfg: TrainConfig, features_path: Path, bundle_dir: Path, run_file: Path) -> dict:
+def run(
+    cfg: TrainConfig,
+    features_path: Path,
+    bundle_dir: Path,
+    run_file: Path,
+    valid_predictions: Path,
+) -> dict:
+    """Train, and write the validation window's out-of-sample model probabilities to
+    ``valid_predictions`` for calibrate (with ``refit`` the shipped model has seen that window)."""
     fraction = cfg.non_converter_fraction
     features, train_rows = read_training_table(features_path, fraction, cfg.seed)
     train, valid = (features[features["split"] == s] for s in ("train", "valid"))
@@ -27,17 +36,20 @@ def run(cfg: TrainConfig, features_path: Path, bundle_dir: Path, run_file: Path)
     x_train, y_train = encoder.transform(train[columns]), train["label"].to_numpy()
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
     weight = sample_weights(y_train, fraction) if fraction < 1 else None
-    tuned = tune(x_train, y_train, x_valid, y_valid, cfg, weight) if cfg.tuning_trials else {}
+    tuned = _search(train, valid, x_train, y_train, x_valid, y_valid, cfg, weight)
     cfg = cfg.model_copy(update=tuned)
-    booster = train_model(x_train, y_train, x_valid, y_valid, cfg, weight)
+    final = fit_final(x_train, y_train, x_valid, y_valid, cfg, weight)
+    booster, valid_p = final.booster, final.valid_probability
     bundle_dir.mkdir(parents=True, exist_ok=True)
-    booster.save_model(str(bundle_dir / MODEL_FILE), num_iteration=booster.best_iteration)
+    booster.save_model(str(bundle_dir / MODEL_FILE), num_iteration=final.rounds)
     write_json(encoder.to_dict(), bundle_dir / ENCODER_FILE)
-    valid_metrics = classification_metrics(y_valid, booster.predict(x_valid))
+    write_table(valid[["lead_id", "as_of"]].assign(model_probability=valid_p), valid_predictions)
+    valid_metrics = classification_metrics(y_valid, valid_p)
     train_metrics = classification_metrics(y_train, booster.predict(x_train))  # on the sample
     sampling = describe(train_rows, len(train), fraction, cfg.seed)
     summary = {
-        "best_iteration": booster.best_iteration,
+        "best_iteration": final.best_iteration,
+        "rounds": final.rounds,
         "train_rows": len(train),
         "train_rows_before_sampling": train_rows,
         "non_converter_weight": sampling["non_converter_weight"],
@@ -55,3 +67,28 @@ def run(cfg: TrainConfig, features_path: Path, bundle_dir: Path, run_file: Path)
         mlflow.log_metrics({k: float(v) for k, v in summary.items()})
         mlflow.log_text(booster.model_to_string(), "lightgbm/model.txt")
     return summary
+
+
+def _search(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    x_train: pd.DataFrame,
+    y_train: np.ndarray,
+    x_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    cfg: TrainConfig,
+    weight: np.ndarray | None,
+) -> dict:
+    """The tuned settings (none without a tuning budget), searched on at most
+    ``cfg.tuning_max_rows`` rows."""
+    if not cfg.tuning_trials:
+        return {}
+    keep, judge = search_rows(train["lead_id"], valid["lead_id"], cfg.tuning_max_rows, cfg.seed)
+    return tune(
+        x_train[keep],
+        y_train[keep],
+        x_valid[judge],
+        y_valid[judge],
+        cfg,
+        None if weight is None else weight[keep],
+    )

@@ -1,0 +1,37 @@
+"""The shipped model: early-stopped, optionally refitted on the validation window too."""
+
+import numpy as np
+import pandas as pd
+
+from leadscore.config import TrainConfig
+from leadscore.training import fit_final
+
+
+def _drifting(n: int = 9000) -> tuple[pd.DataFrame, np.ndarray]:
+    """Leads in time order whose conversion rate climbs while the features stay alike."""
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    drift = np.linspace(-1.5, 0.5, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(x["a"] + 0.5 * x["b"] + drift)))).astype(int)
+    return x, y
+
+
+def test_refit_sees_the_latest_leads_and_keeps_validation_probabilities_out_of_sample():
+    x, y = _drifting()
+    train, valid, test = slice(0, 5400), slice(5400, 7200), slice(7200, None)
+    cfg = TrainConfig(max_rounds=400, early_stopping_rounds=20, min_child_samples=50)
+    args = (x[train], y[train], x[valid], y[valid])
+    stopped, stopped_valid, best, _ = fit_final(*args, cfg)
+    refitted, refitted_valid, _, rounds = fit_final(*args, cfg.model_copy(update={"refit": True}))
+
+    # calibrate is fitted on these: they must come from the model that never saw the window
+    assert np.array_equal(stopped_valid, refitted_valid)
+    assert np.array_equal(stopped_valid, stopped.predict(x[valid], num_iteration=best))
+    assert not np.allclose(refitted.predict(x[valid]), stopped_valid)
+    # as many rounds per training row as early stopping chose
+    assert refitted.current_iteration() == rounds == round(best * 7200 / 5400)
+    # on a rising conversion rate the refitted model is closer to the latest leads' level
+    rate = y[test].mean()
+    gap_stopped = abs(stopped.predict(x[test], num_iteration=best).mean() - rate)
+    gap_refitted = abs(refitted.predict(x[test]).mean() - rate)
+    assert gap_refitted < gap_stopped - 0.02, (gap_refitted, gap_stopped)
