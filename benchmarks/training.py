@@ -74,8 +74,11 @@ def main() -> None:
         ]  # fmt: skip
         for name in STAGES:
             command = shlex.join(shlex.split(commands[name]["cmd"]))
-            seconds, rss, _ = in_child([*env_prefix, "sh", "-c", f"cd {root} && {command}"])
+            seconds, rss, out = in_child([*env_prefix, "sh", "-c", f"cd {root} && {command}"])
             stages[name] = {"seconds": round(seconds, 1), "peak_rss_mib": rss}
+            if name == "train":  # where the stage's time went: the search, the final fit
+                told = json.loads(out)
+                stages[name] |= {k: told[k] for k in ("search_seconds", "fit_seconds", "rounds")}
             print(name, stages[name], flush=True)
         features = root / "data/processed/features.parquet"
         _, baseline_rss, stdout = in_child([sys.executable, __file__, "--baseline", str(features)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
 import mlflow
@@ -17,6 +19,8 @@ from leadscore.scorer import ENCODER_FILE, MODEL_FILE
 from leadscore.tracking import flatten, new_run
 from leadscore.training import feature_columns, fit_final
 from leadscore.tuning import search_rows, tune
+
+log = logging.getLogger(__name__)
 
 
 def run(
@@ -36,9 +40,14 @@ def run(
     x_train, y_train = encoder.transform(train[columns]), train["label"].to_numpy()
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
     weight = sample_weights(y_train, fraction) if fraction < 1 else None
+    started = time.perf_counter()
     tuned = _search(train, valid, x_train, y_train, x_valid, y_valid, cfg, weight)
+    searched = time.perf_counter()
     cfg = cfg.model_copy(update=tuned)
     final = fit_final(x_train, y_train, x_valid, y_valid, cfg, weight)
+    fitted = time.perf_counter()
+    log.info("search %.1f s, final fit %.1f s (%d rounds on %d rows)", searched - started,
+             fitted - searched, final.rounds, len(train) + len(valid) * cfg.refit)  # fmt: skip
     booster, valid_p = final.booster, final.valid_probability
     bundle_dir.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(bundle_dir / MODEL_FILE), num_iteration=final.rounds)
@@ -59,6 +68,8 @@ def run(
         "train_log_loss": train_metrics["log_loss"],
         "valid_roc_auc": valid_metrics["roc_auc"],
         "valid_log_loss": valid_metrics["log_loss"],
+        "search_seconds": round(searched - started, 1),
+        "fit_seconds": round(fitted - searched, 1),
     }
     with new_run(run_file, run_name=f"train {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M}"):
         mlflow.log_params(flatten("train", cfg.model_dump()))
