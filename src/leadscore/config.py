@@ -166,7 +166,7 @@ class TrainConfig(_Section):
     tuning_trials: int = Field(0, ge=0)  # Optuna trials on the validation window; 0 = off
     # the search judges each trial on at most this many rows of the two windows (a seeded sample
     # of leads); the final model still trains on all of them. See leadscore.tuning.search_rows.
-    tuning_max_rows: int = Field(250_000, ge=1000)
+    tuning_max_rows: int = Field(120_000, ge=1000)
     # the training window's non-converters kept (seeded by lead id), weighted 1/fraction; all
     # converters are kept. 1 = no sampling. See leadscore.sampling.
     non_converter_fraction: float = Field(1.0, gt=0, le=1)

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 
 from leadscore.config import TrainConfig
@@ -41,7 +40,14 @@ def run(
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
     weight = sample_weights(y_train, fraction) if fraction < 1 else None
     started = time.perf_counter()
-    tuned = _search(train, valid, x_train, y_train, x_valid, y_valid, cfg, weight)
+    # the search fits and judges on at most cfg.tuning_max_rows rows (all of a mid-sized table)
+    keep, judge = search_rows(train["lead_id"], valid["lead_id"], cfg.tuning_max_rows, cfg.seed)
+    tuned = {}
+    if cfg.tuning_trials:
+        sample_weight = None if weight is None else weight[keep]
+        tuned = tune(
+            x_train[keep], y_train[keep], x_valid[judge], y_valid[judge], cfg, sample_weight
+        )
     searched = time.perf_counter()
     cfg = cfg.model_copy(update=tuned)
     final = fit_final(x_train, y_train, x_valid, y_valid, cfg, weight)
@@ -54,7 +60,8 @@ def run(
     write_json(encoder.to_dict(), bundle_dir / ENCODER_FILE)
     write_table(valid[["lead_id", "as_of"]].assign(model_probability=valid_p), valid_predictions)
     valid_metrics = classification_metrics(y_valid, valid_p)
-    train_metrics = classification_metrics(y_train, booster.predict(x_train))  # on the sample
+    # on the search's rows: a million-row predict is not worth a diagnostic
+    train_metrics = classification_metrics(y_train[keep], booster.predict(x_train[keep]))
     sampling = describe(train_rows, len(train), fraction, cfg.seed)
     summary = {
         "best_iteration": final.best_iteration,
@@ -78,28 +85,3 @@ def run(
         mlflow.log_metrics({k: float(v) for k, v in summary.items()})
         mlflow.log_text(booster.model_to_string(), "lightgbm/model.txt")
     return summary
-
-
-def _search(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
-    x_train: pd.DataFrame,
-    y_train: np.ndarray,
-    x_valid: pd.DataFrame,
-    y_valid: np.ndarray,
-    cfg: TrainConfig,
-    weight: np.ndarray | None,
-) -> dict:
-    """The tuned settings (none without a tuning budget), searched on at most
-    ``cfg.tuning_max_rows`` rows."""
-    if not cfg.tuning_trials:
-        return {}
-    keep, judge = search_rows(train["lead_id"], valid["lead_id"], cfg.tuning_max_rows, cfg.seed)
-    return tune(
-        x_train[keep],
-        y_train[keep],
-        x_valid[judge],
-        y_valid[judge],
-        cfg,
-        None if weight is None else weight[keep],
-    )
