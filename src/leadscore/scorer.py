@@ -17,7 +17,9 @@ from leadscore.calibration import Blend, Calibrator
 from leadscore.compiled import BoosterModel, TreeModel, load_model
 from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.features import CategoryEncoder, build_features, describe_feature
-from leadscore.fit_score import FitRules, load_fit_rules, score_fit
+from leadscore.features.build import feature_columns
+from leadscore.features.cleaning import Columns, column
+from leadscore.fit_score import FitRules, fit_columns, load_fit_rules
 from leadscore.io import read_json
 from leadscore.thresholds import BANDS, assign_band
 
@@ -104,9 +106,36 @@ class Scorer:
         ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
         what a nightly run needs: sales reads the reasons of the leads it will call.
         """
+        scores = self.score_columns(features, explain_bands)
+        return pd.DataFrame(
+            {
+                "lead_id": features["lead_id"].to_numpy(),
+                "as_of": features["as_of"].array,
+                **{k: pd.array(v, dtype="str") if v.dtype == object else v
+                   for k, v in scores.items()},
+                "model_version": self.model_version,
+                "scored_at": pd.Timestamp.now(tz="UTC"),
+            },
+            columns=list(SCORE_COLUMNS),
+        )  # fmt: skip
+
+    def score_leads(
+        self, leads: Columns, events: Columns | None, as_of: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """:meth:`score` of leads given as numpy columns (an online request), as columns: the
+        same features and scores without a pandas frame, which cost milliseconds per lead."""
+        snapshots = {"lead_id": column(leads, "lead_id"), "as_of": as_of}
+        features = feature_columns(snapshots, leads, events, self.featurize, self.schema)
+        return self.score_columns(features)
+
+    def score_columns(
+        self, features: Columns, explain_bands: tuple[str, ...] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Probability, score, blend parts, band, reasons and fired fit rules of feature
+        columns (a DataFrame or numpy arrays by name); :meth:`score_features` explains."""
         encoded = self.encoder.matrix(features)
         model_p = (self.model or BoosterModel(self.booster)).predict(encoded)
-        fit = score_fit(features, self.fit_rules).reset_index(drop=True)
+        fit = fit_columns(features, self.fit_rules)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
         band = assign_band(probability, self.thresholds)
         wanted = np.ones(len(band), bool) if explain_bands is None else np.isin(band, explain_bands)
@@ -114,24 +143,18 @@ class Scorer:
         if wanted.any():
             contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
             values = self.encoder.decoded(encoded[wanted])
-            reasons[wanted] = explain(contributions, values, schema=self.schema)
-        return pd.DataFrame(
-            {
-                "lead_id": features["lead_id"].to_numpy(),
-                "as_of": features["as_of"].array,
-                "probability": probability,
-                "score": np.rint(probability * 100).astype("int64"),
-                "model_probability": model_p,
-                "fit_score": fit["fit_score"].round(1),
-                "fit_grade": fit["fit_grade"],
-                "band": band,
-                "reasons": pd.Series(reasons, dtype="str"),
-                "fit_rules": fit["fit_rules"],
-                "model_version": self.model_version,
-                "scored_at": pd.Timestamp.now(tz="UTC"),
-            },
-            columns=list(SCORE_COLUMNS),
-        )
+            names = list(self.encoder.feature_names_in_)
+            reasons[wanted] = explain(contributions, values, names, schema=self.schema)
+        return {
+            "probability": probability,
+            "score": np.rint(probability * 100).astype("int64"),
+            "model_probability": model_p,
+            "fit_score": np.round(fit["fit_score"], 1),
+            "fit_grade": fit["fit_grade"],
+            "band": band,
+            "reasons": reasons,
+            "fit_rules": fit["fit_rules"],
+        }
 
 
 def _optional_json(path: Path) -> dict | None:
@@ -140,7 +163,8 @@ def _optional_json(path: Path) -> dict | None:
 
 def explain(
     contributions: np.ndarray,
-    values: pd.DataFrame,
+    values: np.ndarray,
+    names: list[str],
     top: int = N_REASONS,
     schema: SchemaConfig | None = None,
 ) -> list[str]:
@@ -150,7 +174,6 @@ def explain(
     lead's value: "Pricing-page views in the last 7 days: 3 (+0.54)"; a column the ``schema``
     declares is named as the CRM names it ("Total Time Spent on Website: 847 (+1.40)").
     """
-    names = list(values.columns)
     infos = [describe_feature(n, schema) for n in names]
     sources = [i.source for i in infos]
     groups = sorted(set(sources))
@@ -160,7 +183,6 @@ def explain(
     grouped = contributions @ onehot
     order = np.argsort(-np.abs(grouped), axis=1)[:, :top]
     strength = np.abs(contributions)
-    table = values.to_numpy(dtype=object)
     reasons = []
     for i, row in enumerate(order):
         parts = []
@@ -170,7 +192,7 @@ def explain(
             inside = np.flatnonzero(member == g)
             k = inside[np.argmax(strength[i, inside])]
             text = infos[k].description
-            parts.append(f"{text}: {_shown(table[i, k])} ({grouped[i, g]:+.2f})")
+            parts.append(f"{text}: {_shown(values[i, k])} ({grouped[i, g]:+.2f})")
         reasons.append("; ".join(parts))
     return reasons
 

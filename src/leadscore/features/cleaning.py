@@ -26,6 +26,13 @@ def column(table: Columns, name: str) -> np.ndarray:
     return as_array(table[name])
 
 
+def n_rows(table: Columns) -> int:
+    """How many rows a table of columns has (0 without columns)."""
+    if isinstance(table, pd.DataFrame):
+        return len(table)
+    return len(next(iter(table.values()), ()))
+
+
 def as_array(values: object) -> np.ndarray:
     """A pandas Series or a sequence as a numpy array."""
     return values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
