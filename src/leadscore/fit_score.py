@@ -167,10 +167,9 @@ def _appended(fired: np.ndarray, label: np.ndarray | str) -> np.ndarray:
 
 
 def _rule_points(values: np.ndarray, rule: Rule) -> np.ndarray:
-    if rule.points:
-        codes, distinct = pd.factorize(values)
-        table = np.array([rule.points.get(_as_key(v), 0.0) for v in distinct] + [0.0])
-        return table[codes]  # a missing value has code -1: the last entry, no points
+    if rule.points:  # a missing value gets no points
+        points = per_distinct(values, lambda v: rule.points.get(_as_key(v), 0.0), missing=0.0)
+        return points.astype("float64")
     numbers = (
         values
         if values.dtype == "float64"

@@ -7,6 +7,7 @@ scoring reads the same files and therefore gives the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import lightgbm as lgb
@@ -16,7 +17,7 @@ import pandas as pd
 from leadscore.calibration import Blend, Calibrator
 from leadscore.compiled import BoosterModel, TreeModel, load_model
 from leadscore.config import FeaturizeConfig, SchemaConfig
-from leadscore.features import CategoryEncoder, build_features, describe_feature
+from leadscore.features import CategoryEncoder, FeatureInfo, build_features, describe_feature
 from leadscore.features.build import feature_columns
 from leadscore.features.cleaning import Columns, column
 from leadscore.fit_score import FitRules, fit_columns, load_fit_rules
@@ -77,6 +78,11 @@ class Scorer:
             drift_reference=_optional_json(directory / DRIFT_FILE),
             model=load_model(directory, booster, directory / MODEL_FILE),
         )
+
+    @cached_property
+    def signals(self) -> Signals:
+        """The grouping of this model's features that reasons use."""
+        return Signals.of(list(self.encoder.feature_names_in_), self.schema)
 
     def features(
         self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series
@@ -143,8 +149,7 @@ class Scorer:
         if wanted.any():
             contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
             values = self.encoder.decoded(encoded[wanted])
-            names = list(self.encoder.feature_names_in_)
-            reasons[wanted] = explain(contributions, values, names, schema=self.schema)
+            reasons[wanted] = explain(contributions, values, self.signals)
         return {
             "probability": probability,
             "score": np.rint(probability * 100).astype("int64"),
@@ -161,12 +166,28 @@ def _optional_json(path: Path) -> dict | None:
     return read_json(path) if path.exists() else None
 
 
+@dataclass(frozen=True)
+class Signals:
+    """Features grouped by the raw input they come from, the way reasons name them; built once
+    per scorer, as a lead's reasons only need its numbers."""
+
+    infos: list[FeatureInfo]
+    member: np.ndarray  # each feature's group
+    onehot: np.ndarray  # features x groups
+
+    @classmethod
+    def of(cls, names: list[str], schema: SchemaConfig | None = None) -> Signals:
+        infos = [describe_feature(n, schema) for n in names]
+        sources = [i.source for i in infos]
+        groups = sorted(set(sources))
+        member = np.array([groups.index(s) for s in sources])
+        onehot = np.zeros((len(names), len(groups)))
+        onehot[np.arange(len(names)), member] = 1.0
+        return cls(infos, member, onehot)
+
+
 def explain(
-    contributions: np.ndarray,
-    values: np.ndarray,
-    names: list[str],
-    top: int = N_REASONS,
-    schema: SchemaConfig | None = None,
+    contributions: np.ndarray, values: np.ndarray, signals: Signals, top: int = N_REASONS
 ) -> list[str]:
     """Top signals per lead, grouped by raw input, in a marketer's words with signed log-odds.
 
@@ -174,13 +195,7 @@ def explain(
     lead's value: "Pricing-page views in the last 7 days: 3 (+0.54)"; a column the ``schema``
     declares is named as the CRM names it ("Total Time Spent on Website: 847 (+1.40)").
     """
-    infos = [describe_feature(n, schema) for n in names]
-    sources = [i.source for i in infos]
-    groups = sorted(set(sources))
-    member = np.array([groups.index(s) for s in sources])
-    onehot = np.zeros((len(names), len(groups)))
-    onehot[np.arange(len(names)), member] = 1.0
-    grouped = contributions @ onehot
+    grouped = contributions @ signals.onehot
     order = np.argsort(-np.abs(grouped), axis=1)[:, :top]
     strength = np.abs(contributions)
     reasons = []
@@ -189,9 +204,9 @@ def explain(
         for g in row:
             if grouped[i, g] == 0:
                 continue
-            inside = np.flatnonzero(member == g)
+            inside = np.flatnonzero(signals.member == g)
             k = inside[np.argmax(strength[i, inside])]
-            text = infos[k].description
+            text = signals.infos[k].description
             parts.append(f"{text}: {_shown(values[i, k])} ({grouped[i, g]:+.2f})")
         reasons.append("; ".join(parts))
     return reasons
