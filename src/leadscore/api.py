@@ -124,7 +124,8 @@ def create_app(
     keys = [k for k in os.environ.get(API_KEYS_ENV, "").split(",") if k]
     header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
-    def authorised(key: str | None = Security(header)) -> None:
+    async def authorised(key: str | None = Security(header)) -> None:
+        """A constant-time comparison: run on the event loop, not handed to a worker thread."""
         if keys and not any(hmac.compare_digest(key or "", k) for k in keys):
             raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
 

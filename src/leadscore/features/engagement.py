@@ -38,13 +38,18 @@ def engagement_features(
     n = len(lead_ids)
     row, age, kind = _pairs(lead_ids, utc_moments(snapshots["as_of"]), events)
     out: dict[str, np.ndarray] = {}
+    # One bincount per window over (snapshot, type) cells rather than one per type and window.
+    types = len(ENGAGEMENT_TYPES)
+    cell, cells = row * types + kind, n * types
+    in_window = {w: _count(cell[age < w], cells).reshape(n, types) for w in windows_days}
+    since = _min_age(cell, age, cells).reshape(n, types)
     decay = np.exp2(-age / half_life_days)
+    decayed = (np.bincount(cell, weights=decay, minlength=cells) * 1.0).reshape(n, types)
     for k, name in enumerate(ENGAGEMENT_TYPES):
-        hit = kind == k
         for w in windows_days:
-            out[f"{name}_{w:g}d"] = _count(row[hit & (age < w)], n)
-        out[f"{name}_days_since"] = _min_age(row[hit], age[hit], n)
-        out[f"{name}_decayed"] = np.bincount(row[hit], weights=decay[hit], minlength=n) * 1.0
+            out[f"{name}_{w:g}d"] = in_window[w][:, k]
+        out[f"{name}_days_since"] = since[:, k]
+        out[f"{name}_decayed"] = decayed[:, k]
     for w in windows_days:
         out[f"events_{w:g}d"] = _count(row[age < w], n)
     widest = max(windows_days)
