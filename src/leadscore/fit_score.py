@@ -147,9 +147,8 @@ def fit_columns(features: Columns, rules: FitRules) -> dict[str, np.ndarray]:
         total += points
         hit = points != 0
         if hit.any():
-            distinct, which = np.unique(points[hit], return_inverse=True)
-            labels = np.array([f"{rule.name}{p:+g}" for p in distinct], dtype=object)
-            fired[hit] = _appended(fired[hit], labels[which])
+            labels = per_distinct(points[hit], lambda p, name=rule.name: f"{name}{p:+g}")
+            fired[hit] = _appended(fired[hit], labels)
     score = np.clip(total, 0, rules.scale_max) * (100.0 / rules.scale_max)
     grade = _grade(score, rules)
     for dq in rules.disqualifiers:

@@ -90,7 +90,7 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
                 yield column, np.full(n, np.nan)
             else:
                 values = as_array(values)
-                if values.dtype != "float64":
+                if values.dtype != np.float64:
                     values = pd.to_numeric(values, errors="coerce").astype("float64")
                 yield column, values
 
