@@ -17,8 +17,13 @@ import pandas as pd
 from leadscore.calibration import Blend, Calibrator
 from leadscore.compiled import BoosterModel, TreeModel, load_model
 from leadscore.config import FeaturizeConfig, SchemaConfig
-from leadscore.features import CategoryEncoder, FeatureInfo, build_features, describe_feature
-from leadscore.features.build import feature_columns
+from leadscore.features import (
+    CategoryEncoder,
+    FeatureInfo,
+    build_features,
+    describe_feature,
+    feature_columns,
+)
 from leadscore.features.cleaning import Columns, column
 from leadscore.fit_score import FitRules, fit_columns, load_fit_rules
 from leadscore.io import read_json
