@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ def email_features(email: np.ndarray) -> dict[str, np.ndarray]:
     domain = np.array([p and p[1] for p in parts], dtype=object)
     fits = np.array([p is not None and p[2] for p in parts], dtype=bool)
     local_ok = per_distinct(local, lambda name: _email_ok(f"{name}@example.com")) == 1.0
-    domain_ok = per_distinct(domain, lambda name: _email_ok(f"a@{name}")) == 1.0
+    domain_ok = per_distinct(domain, _domain_ok) == 1.0
     valid = where_given((local_ok & domain_ok & fits).astype("float64"), ~pd.isna(email))
     free = per_distinct(domain, FREE_MAIL_DOMAINS.__contains__).astype(bool)
     return {
@@ -167,6 +168,13 @@ def _first_match(text: np.ndarray, patterns: tuple[tuple[str, str], ...], defaul
         return next((label for label, p in compiled if p.search(lowered)), default)
 
     return per_distinct(text, classify)
+
+
+@lru_cache(maxsize=65_536)
+def _domain_ok(domain: str) -> float:
+    """Domains repeat across requests and chunks too (a few hundred mail providers): each is
+    checked once per process."""
+    return _email_ok(f"a@{domain}")
 
 
 def _email_ok(address: str) -> float:

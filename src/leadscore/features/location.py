@@ -64,8 +64,11 @@ def location_features(leads: Columns, placeholders: Iterable[str]) -> dict[str, 
     return out
 
 
+@lru_cache(maxsize=65_536)
 def country_code(value: str) -> str | None:
-    """ISO 3166-1 alpha-2 from a code or a name ("DE", "DEU", "Germany"); None if unknown."""
+    """ISO 3166-1 alpha-2 from a code or a name ("DE", "DEU", "Germany"); None if unknown.
+
+    Remembered per process: a few hundred spellings recur in every request and every chunk."""
     try:
         return pycountry.countries.lookup(value).alpha_2
     except LookupError:
