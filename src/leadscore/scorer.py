@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.calibration import Blend, Calibrator
-from leadscore.compiled import BoosterModel, TreeModel, load_model
+from leadscore.compiled import ONE_THREAD_BELOW, BoosterModel, TreeModel, load_model
 from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.features import (
     CategoryEncoder,
@@ -152,7 +152,10 @@ class Scorer:
         wanted = np.ones(len(band), bool) if explain_bands is None else np.isin(band, explain_bands)
         reasons = np.full(len(band), "", dtype=object)
         if wanted.any():
-            contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
+            rows = encoded[wanted]
+            # OpenMP threads for a few rows only add wake-ups, and wait for a busy core
+            threads = {"num_threads": 1} if len(rows) < ONE_THREAD_BELOW else {}
+            contributions = self.booster.predict(rows, pred_contrib=True, **threads)[:, :-1]
             values = self.encoder.decoded(encoded[wanted])
             reasons[wanted] = explain(contributions, values, self.signals)
         return {
