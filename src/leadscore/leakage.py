@@ -67,7 +67,7 @@ def audit_columns(
 def discretize(values: pd.Series, placeholders: Iterable[str]) -> pd.Series:
     """Levels a conversion rate can be learned for: cleaned text, or quantile bins of a number
     (also when a CSV delivered the numbers as text); missing and placeholders are one level."""
-    text = clean_text(values, placeholders)
+    text = pd.Series(clean_text(values.to_numpy(), placeholders), index=values.index, dtype="str")
     number = pd.to_numeric(text, errors="coerce")
     if text.notna().any() and number[text.notna()].notna().all():
         bins = pd.qcut(number, NUMERIC_BINS, duplicates="drop")

@@ -7,6 +7,7 @@ scoring reads the same files and therefore gives the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import lightgbm as lgb
@@ -14,10 +15,17 @@ import numpy as np
 import pandas as pd
 
 from leadscore.calibration import Blend, Calibrator
-from leadscore.compiled import BoosterModel, TreeModel, load_model
+from leadscore.compiled import ONE_THREAD_BELOW, BoosterModel, TreeModel, load_model
 from leadscore.config import FeaturizeConfig, SchemaConfig
-from leadscore.features import CategoryEncoder, build_features, describe_feature
-from leadscore.fit_score import FitRules, load_fit_rules, score_fit
+from leadscore.features import (
+    CategoryEncoder,
+    FeatureInfo,
+    build_features,
+    describe_feature,
+    feature_columns,
+)
+from leadscore.features.cleaning import Columns, column
+from leadscore.fit_score import FitRules, fit_columns, load_fit_rules
 from leadscore.io import read_json
 from leadscore.thresholds import BANDS, assign_band
 
@@ -76,6 +84,11 @@ class Scorer:
             model=load_model(directory, booster, directory / MODEL_FILE),
         )
 
+    @cached_property
+    def signals(self) -> Signals:
+        """The grouping of this model's features that reasons use."""
+        return Signals.of(list(self.encoder.feature_names_in_), self.schema)
+
     def features(
         self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: pd.Timestamp | pd.Series
     ) -> pd.DataFrame:
@@ -104,45 +117,85 @@ class Scorer:
         ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
         what a nightly run needs: sales reads the reasons of the leads it will call.
         """
+        scores = self.score_columns(features, explain_bands)
+        return pd.DataFrame(
+            {
+                "lead_id": features["lead_id"].to_numpy(),
+                "as_of": features["as_of"].array,
+                **{k: pd.array(v, dtype="str") if v.dtype == object else v
+                   for k, v in scores.items()},
+                "model_version": self.model_version,
+                "scored_at": pd.Timestamp.now(tz="UTC"),
+            },
+            columns=list(SCORE_COLUMNS),
+        )  # fmt: skip
+
+    def score_leads(
+        self, leads: Columns, events: Columns | None, as_of: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """:meth:`score` of leads given as numpy columns (an online request), as columns: the
+        same features and scores without a pandas frame, which cost milliseconds per lead."""
+        snapshots = {"lead_id": column(leads, "lead_id"), "as_of": as_of}
+        features = feature_columns(snapshots, leads, events, self.featurize, self.schema)
+        return self.score_columns(features)
+
+    def score_columns(
+        self, features: Columns, explain_bands: tuple[str, ...] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Probability, score, blend parts, band, reasons and fired fit rules of feature
+        columns (a DataFrame or numpy arrays by name); :meth:`score_features` explains."""
         encoded = self.encoder.matrix(features)
         model_p = (self.model or BoosterModel(self.booster)).predict(encoded)
-        fit = score_fit(features, self.fit_rules).reset_index(drop=True)
+        fit = fit_columns(features, self.fit_rules)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
         band = assign_band(probability, self.thresholds)
         wanted = np.ones(len(band), bool) if explain_bands is None else np.isin(band, explain_bands)
         reasons = np.full(len(band), "", dtype=object)
         if wanted.any():
-            contributions = self.booster.predict(encoded[wanted], pred_contrib=True)[:, :-1]
+            rows = encoded[wanted]
+            # OpenMP threads for a few rows only add wake-ups, and wait for a busy core
+            threads = {"num_threads": 1} if len(rows) < ONE_THREAD_BELOW else {}
+            contributions = self.booster.predict(rows, pred_contrib=True, **threads)[:, :-1]
             values = self.encoder.decoded(encoded[wanted])
-            reasons[wanted] = explain(contributions, values, schema=self.schema)
-        return pd.DataFrame(
-            {
-                "lead_id": features["lead_id"].to_numpy(),
-                "as_of": features["as_of"].array,
-                "probability": probability,
-                "score": np.rint(probability * 100).astype("int64"),
-                "model_probability": model_p,
-                "fit_score": fit["fit_score"].round(1),
-                "fit_grade": fit["fit_grade"],
-                "band": band,
-                "reasons": pd.Series(reasons, dtype="str"),
-                "fit_rules": fit["fit_rules"],
-                "model_version": self.model_version,
-                "scored_at": pd.Timestamp.now(tz="UTC"),
-            },
-            columns=list(SCORE_COLUMNS),
-        )
+            reasons[wanted] = explain(contributions, values, self.signals)
+        return {
+            "probability": probability,
+            "score": np.rint(probability * 100).astype("int64"),
+            "model_probability": model_p,
+            "fit_score": np.round(fit["fit_score"], 1),
+            "fit_grade": fit["fit_grade"],
+            "band": band,
+            "reasons": reasons,
+            "fit_rules": fit["fit_rules"],
+        }
 
 
 def _optional_json(path: Path) -> dict | None:
     return read_json(path) if path.exists() else None
 
 
+@dataclass(frozen=True)
+class Signals:
+    """Features grouped by the raw input they come from, the way reasons name them; built once
+    per scorer, as a lead's reasons only need its numbers."""
+
+    infos: list[FeatureInfo]
+    member: np.ndarray  # each feature's group
+    onehot: np.ndarray  # features x groups
+
+    @classmethod
+    def of(cls, names: list[str], schema: SchemaConfig | None = None) -> Signals:
+        infos = [describe_feature(n, schema) for n in names]
+        sources = [i.source for i in infos]
+        groups = sorted(set(sources))
+        member = np.array([groups.index(s) for s in sources])
+        onehot = np.zeros((len(names), len(groups)))
+        onehot[np.arange(len(names)), member] = 1.0
+        return cls(infos, member, onehot)
+
+
 def explain(
-    contributions: np.ndarray,
-    values: pd.DataFrame,
-    top: int = N_REASONS,
-    schema: SchemaConfig | None = None,
+    contributions: np.ndarray, values: np.ndarray, signals: Signals, top: int = N_REASONS
 ) -> list[str]:
     """Top signals per lead, grouped by raw input, in a marketer's words with signed log-odds.
 
@@ -150,27 +203,19 @@ def explain(
     lead's value: "Pricing-page views in the last 7 days: 3 (+0.54)"; a column the ``schema``
     declares is named as the CRM names it ("Total Time Spent on Website: 847 (+1.40)").
     """
-    names = list(values.columns)
-    infos = [describe_feature(n, schema) for n in names]
-    sources = [i.source for i in infos]
-    groups = sorted(set(sources))
-    member = np.array([groups.index(s) for s in sources])
-    onehot = np.zeros((len(names), len(groups)))
-    onehot[np.arange(len(names)), member] = 1.0
-    grouped = contributions @ onehot
+    grouped = contributions @ signals.onehot
     order = np.argsort(-np.abs(grouped), axis=1)[:, :top]
     strength = np.abs(contributions)
-    table = values.to_numpy(dtype=object)
     reasons = []
     for i, row in enumerate(order):
         parts = []
         for g in row:
             if grouped[i, g] == 0:
                 continue
-            inside = np.flatnonzero(member == g)
+            inside = np.flatnonzero(signals.member == g)
             k = inside[np.argmax(strength[i, inside])]
-            text = infos[k].description
-            parts.append(f"{text}: {_shown(table[i, k])} ({grouped[i, g]:+.2f})")
+            text = signals.infos[k].description
+            parts.append(f"{text}: {_shown(values[i, k])} ({grouped[i, g]:+.2f})")
         reasons.append("; ".join(parts))
     return reasons
 

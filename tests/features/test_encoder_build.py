@@ -177,6 +177,6 @@ def test_the_code_matrix_gives_lightgbm_the_numbers_of_the_category_frame(built)
         booster.predict(matrix[:200], pred_contrib=True),
         booster.predict(frame.iloc[:200], pred_contrib=True),
     )
-    shown = encoder.decoded(matrix).to_numpy()
+    shown = encoder.decoded(matrix)
     assert (pd.isna(shown) == frame.isna().to_numpy()).all()
     assert (shown[~pd.isna(shown)] == frame.astype(object).to_numpy()[~pd.isna(shown)]).all()

@@ -32,7 +32,7 @@ EVENTS = _events([
 
 
 def _features(events: pd.DataFrame = EVENTS) -> pd.DataFrame:
-    return engagement_features(SNAPSHOTS, events, (1.0, 7.0, 30.0), 7.0)
+    return pd.DataFrame(engagement_features(SNAPSHOTS, events, (1.0, 7.0, 30.0), 7.0))
 
 
 def test_counts_per_type_and_window_include_t_and_nothing_after():
@@ -71,7 +71,7 @@ def test_an_empty_log_gives_zero_counts():
 def test_weekday_and_hour_are_read_on_the_leads_clock():
     created = pd.Series(pd.to_datetime(["2026-03-01 23:30", "2026-03-01 23:30"], utc=True))
     zone = pd.Series(["Australia/Sydney", None])
-    out = timing_features(created, zone, pd.Series([T, T]))
+    out = pd.DataFrame(timing_features(created, zone, pd.Series([T, T])))
     # 23:30 UTC on Sunday is 10:30 on Monday in Sydney: an office-hours lead there.
     assert out["weekday"].tolist() == [0.0, 6.0]
     assert out["hour"].tolist() == [10.0, 23.0]

@@ -16,7 +16,7 @@ def _leads(**columns) -> pd.DataFrame:
 
 def test_placeholders_count_as_not_filled_in():
     leads = _leads(industry=["Software", "Select", " ", None], budget=["250k+", "N/A", "x", "y"])
-    out = form_features(leads, PLACEHOLDERS)
+    out = pd.DataFrame(form_features(leads, PLACEHOLDERS))
     assert out["has_industry"].tolist() == [1.0, 0.0, 0.0, 0.0]
     assert out["form_completeness"].tolist() == [1.0, 0.0, 0.5, 0.5]
     assert out["industry"].tolist()[0] == "software"
@@ -25,7 +25,7 @@ def test_placeholders_count_as_not_filled_in():
 
 def test_email_validity_and_free_mail_without_the_address_itself():
     emails = ["ana.silva@gmail.com", "bo@acme-analytics.io", "bo at acme.io", None]
-    out = form_features(_leads(email=emails), PLACEHOLDERS)
+    out = pd.DataFrame(form_features(_leads(email=emails), PLACEHOLDERS))
     assert out["email_is_valid"].tolist()[:3] == [1.0, 1.0, 0.0]
     assert np.isnan(out["email_is_valid"].iloc[3])
     assert out["email_is_free"].tolist()[:2] == [1.0, 0.0]
@@ -35,7 +35,7 @@ def test_email_validity_and_free_mail_without_the_address_itself():
 def test_phone_validity_and_country_match():
     leads = _leads(phone=["+4915123456789", "+12015550123", "12345", None])
     country = pd.Series(["DE", "DE", "DE", "DE"])
-    out = form_features(leads, PLACEHOLDERS, country)
+    out = pd.DataFrame(form_features(leads, PLACEHOLDERS, country))
     assert out["phone_is_valid"].tolist()[:3] == [1.0, 1.0, 0.0]
     assert out["phone_country_match"].tolist()[:2] == [1.0, 0.0]
     assert out["phone_country_match"].iloc[2:].isna().all()
@@ -47,7 +47,7 @@ def test_job_titles_become_seniority_and_function():
     assert job_seniority(titles).tolist()[:6] == [
         "vp", "c_level", "director", "intern_student", "manager", "individual",
     ]  # fmt: skip
-    out = form_features(_leads(job_title=titles), PLACEHOLDERS)
+    out = pd.DataFrame(form_features(_leads(job_title=titles), PLACEHOLDERS))
     assert out["job_function"].tolist()[:6] == [
         "sales", "executive", "marketing", "marketing", "sales", "data",
     ]  # fmt: skip
@@ -59,4 +59,4 @@ def test_company_size_written_as_range_count_or_open_band():
     assert company_size_band(sizes).tolist()[:6] == [
         "51-200", "51-200", "5000+", "5000+", "1-10", "1-10",
     ]  # fmt: skip
-    assert company_size_band(sizes).iloc[6:].isna().all()
+    assert pd.isna(company_size_band(sizes)[6:]).all()

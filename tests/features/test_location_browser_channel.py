@@ -15,7 +15,7 @@ from leadscore.generate.useragents import user_agents
 
 def test_countries_are_normalised_to_iso_codes():
     leads = pd.DataFrame({"country": ["Germany", "deu", "US", "Atlantis", "Select"]})
-    out = location_features(leads, ("Select",))
+    out = pd.DataFrame(location_features(leads, ("Select",)))
     assert out["country"].tolist()[:3] == ["DE", "DE", "US"]
     assert out["country"].iloc[3:].isna().all()
     assert out["world_region"].tolist()[:3] == ["Europe", "Europe", "North America"]
@@ -24,7 +24,7 @@ def test_countries_are_normalised_to_iso_codes():
 def test_time_zone_follows_the_region_where_a_country_has_several():
     leads = pd.DataFrame({"country": ["US", "US", "US", "AU", "IN"], "region": ["CA", "NY", None,
                           "VIC", "Karnataka"]})  # fmt: skip
-    out = location_features(leads, ())
+    out = pd.DataFrame(location_features(leads, ()))
     assert out["timezone"].tolist() == [
         "America/Los_Angeles", "America/New_York", "America/New_York", "Australia/Melbourne",
         "Asia/Kolkata",
@@ -33,7 +33,7 @@ def test_time_zone_follows_the_region_where_a_country_has_several():
 
 def test_inferred_time_zone_agrees_with_the_generator_for_every_demo_city():
     table = cities()
-    out = location_features(table[["country", "region", "city"]], ())
+    out = pd.DataFrame(location_features(table[["country", "region", "city"]], ()))
     noon = [pd.Timestamp("2026-01-15 12:00", tz=z).utcoffset() for z in out["timezone"]]
     want = [pd.Timestamp("2026-01-15 12:00", tz=z).utcoffset() for z in table["timezone"]]
     same = pd.Series(noon) == pd.Series(want)
@@ -42,7 +42,7 @@ def test_inferred_time_zone_agrees_with_the_generator_for_every_demo_city():
 
 def test_device_type_matches_what_each_demo_agent_is():
     agents = user_agents()
-    out = browser_features(agents["user_agent"])
+    out = pd.DataFrame(browser_features(agents["user_agent"]))
     assert out["device_type"].tolist() == agents["kind"].tolist()
     assert (out["is_bot"] == (agents["kind"] == "bot")).all()
 
@@ -50,7 +50,7 @@ def test_device_type_matches_what_each_demo_agent_is():
 def test_each_distinct_agent_is_parsed_once():
     agent = "Mozilla/5.0 (X11; Linux x86_64; rv:999.0) Gecko/20100101 Firefox/999.0"
     parse_agent.cache_clear()
-    out = browser_features(pd.Series([agent] * 1000 + [None]))
+    out = pd.DataFrame(browser_features(pd.Series([agent] * 1000 + [None])))
     assert parse_agent.cache_info().misses == 1
     assert out["browser_family"].iloc[0] == "Firefox"
     assert out.iloc[-1].isna().all()
@@ -72,7 +72,9 @@ def test_the_agent_cache_returns_the_parsers_answer_for_every_demo_agent():
 @given(st.lists(st.one_of(st.text(max_size=80), st.sampled_from(["Mozilla/5.0 (iPad)", "curl/8"])),
                 min_size=1, max_size=5))  # fmt: skip
 def test_the_agent_cache_returns_the_parsers_answer_for_any_text(agents):
-    out = browser_features(pd.Series(agents * 2))  # every agent twice: once parsed, once cached
+    out = pd.DataFrame(
+        browser_features(pd.Series(agents * 2))
+    )  # every agent twice: once parsed, once cached
     for i, agent in enumerate(agents * 2):
         browser, os_family, device, bot = _uncached(agent)
         assert out.iloc[i].tolist() == [browser, os_family, device, bot]

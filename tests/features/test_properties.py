@@ -44,7 +44,7 @@ def _assert_sane(out: pd.DataFrame, rows: int) -> None:
 @SETTINGS
 @given(_text_frame((*FORM_FIELDS, "country")))
 def test_form_fill_takes_any_text(leads):
-    out = form_features(leads, ("Select",), leads["country"])
+    out = pd.DataFrame(form_features(leads, ("Select",), leads["country"]))
     _assert_sane(out, len(leads))
     if len(leads):
         assert out["form_completeness"].between(0, 1).all()
@@ -55,7 +55,7 @@ def test_form_fill_takes_any_text(leads):
 @SETTINGS
 @given(_text_frame(("country", "region", "city")))
 def test_location_takes_any_text(leads):
-    out = location_features(leads, ("Select",))
+    out = pd.DataFrame(location_features(leads, ("Select",)))
     _assert_sane(out, len(leads))
     assert out["timezone"].dropna().isin(pytz.all_timezones_set).all()
 
@@ -63,11 +63,11 @@ def test_location_takes_any_text(leads):
 @SETTINGS
 @given(_text_frame(("user_agent", "source", "landing_page")))
 def test_browser_and_channel_take_any_text(leads):
-    browser = browser_features(leads["user_agent"])
+    browser = pd.DataFrame(browser_features(leads["user_agent"]))
     _assert_sane(browser, len(leads))
     assert browser["device_type"].dropna().isin(["desktop", "mobile", "tablet", "bot"]).all()
     assert browser.loc[leads["user_agent"].isna(), "device_type"].isna().all()
-    _assert_sane(channel_features(leads, ("Select",)), len(leads))
+    _assert_sane(pd.DataFrame(channel_features(leads, ("Select",))), len(leads))
 
 
 MOMENTS = st.datetimes(
@@ -82,7 +82,7 @@ MOMENTS = st.datetimes(
 def test_timing_takes_any_moment_and_zone(rows):
     created = pd.Series(pd.to_datetime([r[0] for r in rows], utc=True))
     zone = pd.Series([r[1] for r in rows], dtype=object)
-    out = timing_features(created, zone, created + pd.Timedelta(days=1))
+    out = pd.DataFrame(timing_features(created, zone, created + pd.Timedelta(days=1)))
     _assert_sane(out, len(rows))
     assert out["hour"].between(0, 23).all() and out["weekday"].between(0, 6).all()
     assert np.allclose(out["lead_age_days"], 1.0)
@@ -103,7 +103,7 @@ def test_engagement_takes_any_events(rows, half_life):
         }
     )
     snapshots = pd.DataFrame({"lead_id": ["a", "b", "z"], "as_of": [as_of] * 3})
-    out = engagement_features(snapshots, events, (1.0, 7.0, 90.0), half_life)
+    out = pd.DataFrame(engagement_features(snapshots, events, (1.0, 7.0, 90.0), half_life))
     _assert_sane(out, 3)
     counts = out.filter(regex=r"_\d+d$").drop(columns="events_trend_7d")
     assert (counts >= 0).all().all() and (out.iloc[2].fillna(0) == 0).all()

@@ -99,6 +99,8 @@ def test_leads_arrive_in_local_office_hours_and_on_weekdays(demo):
 
 
 def test_user_agents_cover_devices_and_a_few_bots(demo):
-    device = browser_features(demo.leads["user_agent"])["device_type"].value_counts(normalize=True)
+    device = pd.DataFrame(browser_features(demo.leads["user_agent"]))["device_type"].value_counts(
+        normalize=True
+    )
     assert {"desktop", "mobile", "tablet", "bot"} <= set(device.index)
     assert 0.005 < device["bot"] < 0.05

@@ -9,24 +9,28 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import pandas as pd
+import numpy as np
 import ua_parser
 
-from leadscore.features.cleaning import per_distinct
+from leadscore.features.cleaning import as_array, per_distinct
 
 BROWSER_COLUMNS: tuple[str, ...] = ("browser_family", "os_family", "device_type", "is_bot")
 # Automation that the crawler rules do not call a "Spider" (HTTP libraries, headless browsers).
 _AUTOMATION = re.compile(r"bot|crawl|spider|python|curl|wget|headless|scrapy|go-http|java/", re.I)
+_UNKNOWN = (None, None, None, None)  # no agent recorded
 MOBILE_OS: frozenset[str] = frozenset({"iOS", "Android", "Windows Phone", "KaiOS"})
 
 
-def browser_features(user_agent: pd.Series) -> pd.DataFrame:
+def browser_features(user_agent: object) -> dict[str, np.ndarray]:
     """One row per lead: the four browser columns (missing where no agent was recorded)."""
-    parsed = per_distinct(user_agent.astype("object"), parse_agent)
-    rows = [p if isinstance(p, tuple) else (None, None, None, None) for p in parsed]
-    out = pd.DataFrame(rows, columns=list(BROWSER_COLUMNS), index=user_agent.index)
+    parsed = per_distinct(as_array(user_agent), parse_agent)
+    rows = [_UNKNOWN if p is None else p for p in parsed]
+    out = {
+        name: np.array([row[k] for row in rows], dtype=object)
+        for k, name in enumerate(BROWSER_COLUMNS)
+    }
     out["is_bot"] = out["is_bot"].astype("float64")
-    return out.astype({c: "str" for c in BROWSER_COLUMNS[:3]})
+    return out
 
 
 @lru_cache(maxsize=65_536)

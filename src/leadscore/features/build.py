@@ -1,15 +1,17 @@
 """The one feature code path: training snapshots, nightly batch and online requests all call
-:func:`build_features`, so a lead gets the same features, and the same score, whichever way it
-is scored."""
+:func:`feature_columns` (tables through :func:`build_features`), so a lead gets the same
+features, and the same score, whichever way it is scored."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.errors import InputError
 from leadscore.features.browser import browser_features
 from leadscore.features.channel import channel_features
+from leadscore.features.cleaning import Columns, column, positions, text_frame, utc_moments
 from leadscore.features.declared import declared_features
 from leadscore.features.engagement import engagement_features
 from leadscore.features.form import form_features
@@ -24,45 +26,54 @@ def build_features(
     featurize: FeaturizeConfig,
     schema: SchemaConfig,
 ) -> pd.DataFrame:
-    """Features of each (``lead_id``, ``as_of``) row of ``snapshots``, in the same order.
+    """Features of each (``lead_id``, ``as_of``) row of ``snapshots``, in the same order, as a
+    table: the keys, then :func:`feature_columns` (text as pandas ``str``)."""
+    columns = feature_columns(snapshots, leads, events, featurize, schema)
+    keys = snapshots[["lead_id", "as_of"]].reset_index(drop=True)
+    return pd.concat([keys, text_frame(columns, keys.index)], axis=1)
 
-    ``leads`` and ``events`` are validated canonical tables. Lead-level families are computed
-    once per lead and repeated for its snapshots; timing and engagement depend on ``as_of``.
-    Without an event log there are no event features (absent, not faked as zeros); without
-    ``created_at`` no timing features.
+
+def feature_columns(
+    snapshots: Columns,
+    leads: Columns,
+    events: Columns | None,
+    featurize: FeaturizeConfig,
+    schema: SchemaConfig,
+) -> dict[str, np.ndarray]:
+    """Features of each (``lead_id``, ``as_of``) row of ``snapshots``, as numpy arrays.
+
+    ``leads`` and ``events`` are validated canonical tables, as DataFrames or as columns of
+    numpy arrays (an online request). Lead-level families are computed once per lead and
+    repeated for its snapshots; timing and engagement depend on ``as_of``. Without an event
+    log there are no event features (absent, not faked as zeros); without ``created_at`` no
+    timing features.
     """
-    position = pd.Index(leads["lead_id"]).get_indexer(snapshots["lead_id"])
+    position = positions(column(snapshots, "lead_id"), column(leads, "lead_id"))
     if (position < 0).any():
         raise InputError(f"{int((position < 0).sum())} snapshot(s) refer to unknown lead ids")
     placeholders = schema.placeholders
     location = location_features(leads, placeholders)
-    per_lead = pd.concat(
-        [
-            form_features(leads, placeholders, location.get("country"), tuple(schema.form)),
-            location,
-            browser_features(leads["user_agent"]) if "user_agent" in leads else None,
-            channel_features(leads, placeholders),
-            declared_features(leads, schema, placeholders),
-        ],
-        axis=1,
-    )
-    rows = per_lead.iloc[position].reset_index(drop=True)
-    keys = snapshots[["lead_id", "as_of"]].reset_index(drop=True)
-    parts = [keys, rows]
+    per_lead = {
+        **form_features(leads, placeholders, location.get("country"), tuple(schema.form)),
+        **location,
+        **(browser_features(leads["user_agent"]) if "user_agent" in leads else {}),
+        **channel_features(leads, placeholders),
+        **declared_features(leads, schema, placeholders),
+    }
+    out = {name: values[position] for name, values in per_lead.items()}
     if "created_at" in leads:  # without a capture moment there is no weekday, hour or age
-        parts.append(
+        zone = location.get("timezone")
+        out.update(
             timing_features(
-                leads["created_at"].iloc[position].reset_index(drop=True),
-                location["timezone"].iloc[position].reset_index(drop=True)
-                if "timezone" in location
-                else None,
-                keys["as_of"],
+                utc_moments(leads["created_at"])[position],
+                None if zone is None else zone[position],
+                utc_moments(snapshots["as_of"]),
             )
         )
     if events is not None:
-        parts.append(
+        out.update(
             engagement_features(
-                keys, events, featurize.engagement_windows_days, featurize.half_life_days
+                snapshots, events, featurize.engagement_windows_days, featurize.half_life_days
             )
         )
-    return pd.concat(parts, axis=1)
+    return out

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-import pandas as pd
+import numpy as np
 
-from leadscore.features.cleaning import clean_text, per_distinct
+from leadscore.features.cleaning import Columns, clean_text, column, per_distinct
 
 
-def channel_features(leads: pd.DataFrame, placeholders: Iterable[str]) -> pd.DataFrame:
+def channel_features(leads: Columns, placeholders: Iterable[str]) -> dict[str, np.ndarray]:
     """One row per lead: lower-cased source and the landing page's first path segment."""
-    out = pd.DataFrame(index=leads.index)
+    out = {}
     if "source" in leads:
-        out["source"] = clean_text(leads["source"], placeholders).str.lower()
+        out["source"] = per_distinct(clean_text(column(leads, "source"), placeholders), str.lower)
     if "landing_page" in leads:
-        page = clean_text(leads["landing_page"], placeholders)
-        out["landing_section"] = per_distinct(page, landing_section).astype("str")
+        page = clean_text(column(leads, "landing_page"), placeholders)
+        out["landing_section"] = per_distinct(page, landing_section)
     return out
 
 

@@ -10,23 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from leadscore.config import SchemaConfig
-from leadscore.features.cleaning import clean_text
+from leadscore.features.cleaning import Columns, clean_text, column
 
 
 def declared_features(
-    leads: pd.DataFrame, schema: SchemaConfig, placeholders: Iterable[str]
-) -> pd.DataFrame:
+    leads: Columns, schema: SchemaConfig, placeholders: Iterable[str]
+) -> dict[str, np.ndarray]:
     """One row per lead: cleaned text of ``schema.categorical``, floats of ``schema.numeric`` and
     ``schema.engagement_columns``."""
-    placeholders = list(placeholders)
-    out = pd.DataFrame(index=leads.index)
+    placeholders = tuple(placeholders)
+    out = {}
     for name in schema.categorical:
         if name in leads:
-            out[name] = clean_text(leads[name], placeholders)
+            out[name] = clean_text(column(leads, name), placeholders)
     for name in (*schema.numeric, *schema.engagement_columns):
         if name in leads:
-            out[name] = pd.to_numeric(leads[name], errors="coerce").astype("float64")
+            values = column(leads, name)
+            out[name] = (
+                values
+                if values.dtype == "float64"
+                else pd.to_numeric(values, errors="coerce").astype("float64")
+            )
     return out

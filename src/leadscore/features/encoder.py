@@ -14,6 +14,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from leadscore.features.cleaning import Columns, as_array, n_rows
+
 OTHER = "__other__"
 SMALL_INPUT = 1000  # rows up to which a category lookup goes through a dict, not an Index
 
@@ -47,49 +49,52 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
             column: pd.Categorical.from_codes(values, dtype=self.dtypes_[column])
             if column in self.dtypes_
             else values
-            for column, values in self._encoded(X)
+            for column, values in self._encoded(X, len(X))
         }
         return pd.DataFrame(columns, index=X.index)
 
-    def matrix(self, X: pd.DataFrame) -> np.ndarray:
+    def matrix(self, X: Columns) -> np.ndarray:
         """The float matrix LightGBM reads from :meth:`transform`'s frame (a category's code,
-        missing as NaN), built without that frame.
+        missing as NaN), built without that frame, from a DataFrame or numpy columns by name.
 
         Scoring one lead through the frame cost milliseconds: building a 100-column frame, and
         LightGBM taking it apart again. The model gives the same numbers for either input.
         """
-        out = np.empty((len(X), len(self.feature_names_in_)))
-        for j, (column, values) in enumerate(self._encoded(X)):
+        n = n_rows(X)
+        out = np.empty((n, len(self.feature_names_in_)))
+        for j, (column, values) in enumerate(self._encoded(X, n)):
             out[:, j] = np.where(values < 0, np.nan, values) if column in self.dtypes_ else values
         return out
 
-    def decoded(self, matrix: np.ndarray) -> pd.DataFrame:
-        """What :meth:`matrix` rows hold, as values a person reads: the level of a category
-        (missing as NaN), the number otherwise; :meth:`transform`'s frame as plain objects."""
+    def decoded(self, matrix: np.ndarray) -> np.ndarray:
+        """What :meth:`matrix` rows hold, as values a person reads (columns in
+        ``feature_names_in_`` order): the level of a category (missing as NaN), the number
+        otherwise; :meth:`transform`'s frame as plain objects."""
         table = matrix.astype(object)
         for j, column in enumerate(self.feature_names_in_):
             if column in self.dtypes_:
-                levels = np.asarray(self.dtypes_[column].categories, dtype=object)
+                levels = self.levels_[column]
                 codes = matrix[:, j]
                 known = ~np.isnan(codes)
                 table[known, j] = levels[codes[known].astype(np.intp)]
-        return pd.DataFrame(table, columns=list(self.feature_names_in_))
+        return table
 
-    def _encoded(self, X: pd.DataFrame) -> Iterator[tuple[str, np.ndarray]]:
+    def _encoded(self, X: Columns, n: int) -> Iterator[tuple[str, np.ndarray]]:
         """Each feature with its category codes (-1 missing) or its float values."""
         check_is_fitted(self, "categories_")
         for column in self.feature_names_in_:
             values = X.get(column)
             if column in self.dtypes_:
-                yield column, self._codes(values, column, len(X))
+                yield column, self._codes(values, column, n)
             elif values is None:
-                yield column, np.full(len(X), np.nan)
-            elif values.dtype == "float64":
-                yield column, values.to_numpy()
+                yield column, np.full(n, np.nan)
             else:
-                yield column, pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+                values = as_array(values)
+                if values.dtype != np.float64:
+                    values = pd.to_numeric(values, errors="coerce").astype("float64")
+                yield column, values
 
-    def _codes(self, values: pd.Series | None, column: str, n: int) -> np.ndarray:
+    def _codes(self, values: object, column: str, n: int) -> np.ndarray:
         """Known levels keep their code, unseen ones become ``other``, missing stays -1.
 
         ``Index.get_indexer`` costs ~0.1 ms a call whatever the size, a dict lookup ~0.1 µs a
@@ -98,7 +103,7 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         """
         if values is None:
             return np.full(n, -1, dtype=np.intp)
-        text = values.to_numpy(dtype=object)
+        text = as_array(values).astype(object, copy=False)
         if n <= SMALL_INPUT:
             lookup = self.codes_[column]
             codes = np.array([lookup.get(v, -1) for v in text], dtype=np.intp)
@@ -111,6 +116,7 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
     def _set_categories(self, categories: dict[str, list[str]]) -> None:
         self.categories_ = categories
         self.dtypes_ = {k: pd.CategoricalDtype(v) for k, v in categories.items()}
+        self.levels_ = {k: np.asarray(v, dtype=object) for k, v in categories.items()}
         self.codes_ = {
             k: {level: code for code, level in enumerate(v)} for k, v in categories.items()
         }

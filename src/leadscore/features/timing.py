@@ -7,33 +7,33 @@ A form sent at 10:00 on a Tuesday in the lead's office says something different 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from leadscore.timezones import to_local
+from leadscore.features.cleaning import as_array, utc_moments, where_given
+from leadscore.timezones import local_clock
 
 OFFICE_HOURS: tuple[int, int] = (9, 18)  # local [start, end) on weekdays
+_THURSDAY = 3  # 1970-01-01, day 0 of datetime64, was a Thursday (Monday = 0)
 
 
 def timing_features(
-    created_at: pd.Series, timezone: pd.Series | None, as_of: pd.Series
-) -> pd.DataFrame:
-    """Local weekday (0 = Monday), hour, office-hours and weekend flags, and age in days at T."""
-    zone = timezone if timezone is not None else pd.Series(pd.NA, index=created_at.index)
-    local = to_local(created_at, zone)
-    weekday = local.dt.day_of_week.astype("float64")
-    hour = local.dt.hour.astype("float64")
-    weekend = (weekday >= 5).astype("float64").where(weekday.notna())
-    office = ((weekday < 5) & (hour >= OFFICE_HOURS[0]) & (hour < OFFICE_HOURS[1])).astype(
-        "float64"
-    )
-    age = (pd.to_datetime(as_of, utc=True) - created_at) / pd.Timedelta(days=1)
-    return pd.DataFrame(
-        {
-            "weekday": weekday,
-            "hour": hour,
-            "is_business_hours": office.where(weekday.notna()),
-            "is_weekend": weekend,
-            "lead_age_days": np.asarray(age, dtype="float64"),
-        },
-        index=created_at.index,
-    )
+    created_at: object, timezone: object | None, as_of: object
+) -> dict[str, np.ndarray]:
+    """Local weekday (0 = Monday), hour, office-hours and weekend flags, and age in days at T.
+
+    ``created_at`` and ``as_of`` are moments (naive UTC ``datetime64`` arrays are taken as
+    they are), ``timezone`` IANA names.
+    """
+    created_at, as_of = utc_moments(created_at), utc_moments(as_of)
+    local = local_clock(created_at, None if timezone is None else as_array(timezone))
+    known = ~np.isnat(local)
+    day = local.astype("datetime64[D]")
+    weekday = where_given(((day.view("int64") + _THURSDAY) % 7).astype("float64"), known)
+    hour = where_given((local - day).astype("timedelta64[h]").view("int64") + 0.0, known)
+    office = (weekday < 5) & (hour >= OFFICE_HOURS[0]) & (hour < OFFICE_HOURS[1])
+    return {
+        "weekday": weekday,
+        "hour": hour,
+        "is_business_hours": where_given(office.astype("float64"), known),
+        "is_weekend": where_given((weekday >= 5).astype("float64"), known),
+        "lead_age_days": (as_of - created_at) / np.timedelta64(1, "D"),
+    }
