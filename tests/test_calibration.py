@@ -1,8 +1,11 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from leadscore.calibration import Blend, Calibrator, choose_method, fit_blend, fit_calibrator
+from leadscore.errors import InputError
 from leadscore.metrics import expected_calibration_error
+from leadscore.stages.calibrate import _model_probability
 
 
 @pytest.fixture
@@ -74,3 +77,15 @@ def test_identity_calibrator_is_the_blend_logit_squashed(miscalibrated):
 
     z, y, _ = miscalibrated
     np.testing.assert_array_equal(fit_calibrator(z, y, "none").predict(z), expit(z))
+
+
+def test_calibrate_takes_train_s_validation_probabilities_by_lead_and_moment_or_refuses():
+    moment = pd.Timestamp("2026-01-01", tz="UTC")
+    valid = pd.DataFrame({"lead_id": ["b", "a", "c"], "as_of": [moment] * 3})
+    told = pd.DataFrame({"lead_id": ["a", "b", "c"], "as_of": [moment] * 3,
+                         "model_probability": [0.1, 0.2, 0.3]})  # fmt: skip
+    assert _model_probability(valid, told).tolist() == [0.2, 0.1, 0.3]
+    with pytest.raises(InputError, match="rerun `leadscore train`"):
+        _model_probability(valid, told.iloc[:2])
+    with pytest.raises(InputError):
+        _model_probability(valid, told.assign(lead_id=["a", "b", "x"]))

@@ -16,7 +16,7 @@ from leadscore.features import CategoryEncoder
 from leadscore.io import read_json, read_table
 from leadscore.metrics import expected_calibration_error
 from leadscore.sampling import read_training_table
-from leadscore.scorer import ENCODER_FILE, MODEL_FILE, predict_model
+from leadscore.scorer import ENCODER_FILE, MODEL_FILE
 from leadscore.stages import train as stage
 from leadscore.training import feature_columns, train_model
 
@@ -46,7 +46,7 @@ def test_down_sampled_training_stays_calibrated(project, tmp_path, monkeypatch):
     booster = lgb.Booster(model_file=str(tmp_path / "bundle" / MODEL_FILE))
     encoder = CategoryEncoder.from_dict(read_json(tmp_path / "bundle" / ENCODER_FILE))
     y = test["label"].to_numpy()
-    assert expected_calibration_error(y, predict_model(booster, encoder, test), 15) <= 0.03
+    assert expected_calibration_error(y, booster.predict(encoder.transform(test)), 15) <= 0.03
 
     sample, _ = read_training_table(path, FRACTION, cfg.seed)  # the same rows, no weights
     x, xy = (sample[sample["split"] == s] for s in ("train", "valid"))

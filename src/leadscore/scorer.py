@@ -44,11 +44,6 @@ N_REASONS = 3
 TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run writes
 
 
-def predict_model(booster: lgb.Booster, encoder: CategoryEncoder, features: pd.DataFrame):
-    """The LightGBM model's own probability, from the saved vocabulary's encoding."""
-    return booster.predict(encoder.transform(features))
-
-
 @dataclass(frozen=True)
 class Scorer:
     featurize: FeaturizeConfig
