@@ -167,9 +167,9 @@ class TrainConfig(_Section):
     # the search judges each trial on at most this many rows of the two windows (a seeded sample
     # of leads); the final model still trains on all of them. See leadscore.tuning.search_rows.
     tuning_max_rows: int = Field(120_000, ge=1000)
-    # larger training sets: each tree is grown on a seeded random share of this many rows
-    # (LightGBM bagging), so a fit costs per round what it costs on a mid-sized table; the
-    # rounds still see every row in turn. See leadscore.training.lgbm_params.
+    # training sets of at least twice this many rows: each tree is grown on a seeded random
+    # sample of this many (LightGBM bagging), so a round costs what it costs on a mid-sized
+    # table; the rounds still see every row in turn. See leadscore.training.lgbm_params.
     tree_max_rows: int = Field(500_000, ge=1000)
     # the training window's non-converters kept (seeded by lead id), weighted 1/fraction; all
     # converters are kept. 1 = no sampling. See leadscore.sampling.

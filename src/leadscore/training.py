@@ -23,13 +23,16 @@ def feature_columns(frame: pd.DataFrame) -> list[str]:
 def lgbm_params(cfg: TrainConfig, rows: int) -> dict:
     """Fixed seed, thread count and ``deterministic`` so a rerun rebuilds the same trees.
 
-    Above ``cfg.tree_max_rows`` training rows each tree is grown on a seeded random share of
-    them: a round's cost is its histograms, which grow with the rows, and on a million leads
-    (1.6 M snapshots, 1,585 rounds) the final fit alone took over six minutes. Boosting on row
-    samples is LightGBM's own remedy for large tables; below the cap nothing changes.
+    With at least twice ``cfg.tree_max_rows`` training rows each tree is grown on a seeded random
+    ``tree_max_rows`` of them: a round's cost is its histograms, which grow with the rows, and on
+    a million leads (1.6 M snapshots, 1,585 rounds) the final fit alone took over six minutes.
+    Boosting on row samples is LightGBM's own remedy for large tables. It pays only at a share of
+    at most one half, where LightGBM copies the sample into a compact subset: on 1.6 M x 108
+    random numbers, 7 leaves, a round took 230 ms on all rows, 128 ms at 0.3, 202 ms at 0.5 and
+    224 ms at 0.51. Smaller tables are fitted on every row, as before.
     """
-    share = min(1.0, cfg.tree_max_rows / rows) if rows else 1.0
-    bagging = {"bagging_fraction": share, "bagging_freq": 1} if share < 1.0 else {}
+    share = cfg.tree_max_rows / rows if rows else 1.0
+    bagging = {"bagging_fraction": share, "bagging_freq": 1} if share <= 0.5 else {}
     return {
         "objective": "binary",
         "metric": "binary_logloss",
