@@ -13,13 +13,23 @@ export DVC_NO_ANALYTICS := 1
 # other and a tuning trial took minutes instead of seconds. Results are the same either way.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: run test lint clean x-education
+.PHONY: run test lint clean x-education lock
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package: newer releases of the user-agent, phone-number and
+# scientific libraries change the demo's features and so its model (2026-11-26: md5 e895c42b ->
+# a9b7475f on a machine that installed the latest of each)
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $(STAMP)
+
+# after changing dependencies: install the newest allowed versions, then pin them
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]"
+	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
 
 run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
