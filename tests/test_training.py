@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import TrainConfig
-from leadscore.training import fit_final
+from leadscore.training import fit_final, lgbm_params, train_model
 
 
 def _drifting(n: int = 9000) -> tuple[pd.DataFrame, np.ndarray]:
@@ -35,3 +35,18 @@ def test_refit_sees_the_latest_leads_and_keeps_validation_probabilities_out_of_s
     gap_stopped = abs(stopped.predict(x[test], num_iteration=best).mean() - rate)
     gap_refitted = abs(refitted.predict(x[test]).mean() - rate)
     assert gap_refitted < gap_stopped - 0.02, (gap_refitted, gap_stopped)
+
+
+def test_large_training_windows_grow_each_tree_on_a_seeded_sample_of_rows():
+    cfg = TrainConfig(tree_max_rows=1000, max_rounds=60, early_stopping_rounds=60)
+    # a share above one half would cost more per round than every row (see lgbm_params)
+    assert "bagging_fraction" not in lgbm_params(cfg, 1999)
+    params = lgbm_params(cfg, 4000)
+    assert (params["bagging_fraction"], params["bagging_freq"]) == (0.25, 1)
+    x, y = _drifting(6000)
+    args = (x[:4000], y[:4000], x[4000:], y[4000:])
+    sampled = train_model(*args, cfg).predict(x[4000:])
+    # seeded: the same table gives the same trees; and the sample is really used
+    assert np.array_equal(train_model(*args, cfg).predict(x[4000:]), sampled)
+    every_row = train_model(*args, cfg.model_copy(update={"tree_max_rows": 4000}))
+    assert not np.allclose(every_row.predict(x[4000:]), sampled)
