@@ -15,9 +15,9 @@ export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test lint clean x-education lock
 
-# constraints.txt pins every package: newer releases of the user-agent, phone-number and
-# scientific libraries change the demo's features and so its model (2026-11-26: md5 e895c42b ->
-# a9b7475f on a machine that installed the latest of each)
+# constraints.txt pins every package: newer releases of the dependencies changed the demo's
+# features and so its model (2026-11-26: md5 e895c42b -> a9b7475f on a machine that installed
+# the latest of each)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
