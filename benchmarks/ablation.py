@@ -18,7 +18,8 @@ from sklearn.metrics import roc_auc_score
 
 from leadscore.config import load_params
 from leadscore.features import FAMILIES, CategoryEncoder, describe_feature
-from leadscore.training import feature_columns, train_model
+from leadscore.modeling.booster import train_model
+from leadscore.modeling.training import feature_names
 
 
 def held_out_auc(features: pd.DataFrame, columns: list[str], params) -> float:
@@ -39,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params(args.params)
     features = pd.read_parquet(args.features)
-    columns = feature_columns(features)
+    columns = feature_names(features)
     family = {c: describe_feature(c).family for c in columns}
     result = {"all_families": round(held_out_auc(features, columns, params), 4)}
     for name in FAMILIES:

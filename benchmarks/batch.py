@@ -63,26 +63,34 @@ def in_child(argv: list[str]) -> tuple[float, int, str]:
 
 def plain_predict(model: Path, leads: Path, events: Path) -> dict:
     """The baseline, measured inside this (child) process."""
-    from leadscore.artifact import load_scorer
-    from leadscore.validation import validate_events, validate_leads
+    from leadscore.data.validation import validate_events, validate_leads
+    from leadscore.scoring.artifact import load_scorer
 
     scorer = load_scorer(model)
     as_of = pd.Timestamp(AS_OF)
-    valid = validate_leads(pd.read_parquet(leads), scorer.schema, as_of, 0).valid
+    valid = validate_leads(
+        pd.read_parquet(leads), schema=scorer.schema, now=as_of, future_tolerance_hours=0
+    ).valid
     raw = pd.read_parquet(events)
-    checked = validate_events(raw, scorer.schema, valid["lead_id"], pd.Timestamp.now("UTC"), 0)
-    features = scorer.features(valid, checked.valid, as_of)
+    checked = validate_events(
+        raw,
+        valid["lead_id"],
+        schema=scorer.schema,
+        now=pd.Timestamp.now("UTC"),
+        future_tolerance_hours=0,
+    )
+    features = scorer.featurize(valid, checked.valid, as_of)
     encoded = scorer.encoder.transform(features)
     start = time.perf_counter()
     plain = scorer.booster.predict(encoded)
     seconds = time.perf_counter() - start
     start = time.perf_counter()
-    compiled = scorer.model.predict(scorer.encoder.matrix(features))  # conversion included
+    compiled = scorer.predictor.predict(scorer.encoder.matrix(features))  # conversion included
     compiled_seconds = time.perf_counter() - start
     return {
         "rows": len(encoded),
         "seconds": seconds,
-        "compiled_model": type(scorer.model).__name__,
+        "compiled_model": type(scorer.predictor).__name__,
         "compiled_seconds": compiled_seconds,
         "max_abs_difference": float(abs(plain - compiled).max()),
     }

@@ -95,13 +95,15 @@ def process_peak() -> tuple[int, float]:
 
 def single_run(model: Path, folder: Path, out: Path) -> dict:
     """Runs in its own process (``--single``): what ``leadscore score`` runs, and its peak RSS."""
-    from leadscore.artifact import load_scorer
-    from leadscore.batch import score_tables
-    from leadscore.tables import parse_table_uri
+    from leadscore.data.tables import parse_table_uri
+    from leadscore.scoring.artifact import load_scorer
+    from leadscore.scoring.batch import score_tables
+    from leadscore.scoring.options import ScoringOptions
 
     start = time.perf_counter()
     refs = [parse_table_uri(p) for p in (folder / "leads.parquet", folder / "events.parquet", out)]
-    summary = score_tables(load_scorer(model), *refs, pd.Timestamp(AS_OF), max_reject_rate=1.0)
+    options = ScoringOptions(as_of=pd.Timestamp(AS_OF), max_reject_rate=1.0)
+    summary = score_tables(load_scorer(model), *refs, options=options)
     return {"seconds": time.perf_counter() - start, "summary": summary,
             "peak_rss_mib": peak_rss_mib()}  # fmt: skip
 
@@ -110,7 +112,8 @@ def dask_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
     """Runs in its own process (``--dask``): the LocalCluster, the scoring, every peak RSS."""
     from distributed import Client, LocalCluster
 
-    from leadscore.dask_batch import score_partitioned
+    from leadscore.scoring.dask_batch import score_partitioned
+    from leadscore.scoring.options import ScoringOptions
 
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
@@ -118,9 +121,15 @@ def dask_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
     ):
         client.wait_for_workers(workers)
         start = time.perf_counter()
-        summary = score_partitioned(model, str(folder / "leads"), str(folder / "events"),
-                                    str(out), pd.Timestamp(AS_OF), max_reject_rate=1.0,
-                                    client=client)  # fmt: skip
+        options = ScoringOptions(as_of=pd.Timestamp(AS_OF), max_reject_rate=1.0)
+        summary = score_partitioned(
+            model,
+            str(folder / "leads"),
+            str(folder / "events"),
+            str(out),
+            options=options,
+            client=client,
+        )
         seconds = time.perf_counter() - start
         workers = client.run(process_peak)
         nannies = client.run(process_peak, nanny=True)

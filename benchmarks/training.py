@@ -41,11 +41,11 @@ def plain_train(features: Path) -> dict:
     import pandas as pd
 
     from leadscore.features import CategoryEncoder
-    from leadscore.training import feature_columns
+    from leadscore.modeling.training import feature_names
 
     table = pd.read_parquet(features)
     train = table[table["split"] == "train"]
-    columns = feature_columns(table)
+    columns = feature_names(table)
     x = CategoryEncoder().fit(train[columns]).transform(train[columns])
     start = time.perf_counter()
     lgb.train({"objective": "binary", "verbose": -1}, lgb.Dataset(x, train["label"].to_numpy()))
@@ -92,7 +92,7 @@ def main() -> None:
             stages[name] = {"seconds": round(seconds, 1), "peak_rss_mib": rss}
             if name == "train":  # where the stage's time went: the search, the final fit
                 told = json.loads(out)
-                kept = ("search_seconds", "fit_seconds", "rounds", "valid_roc_auc",
+                kept = ("search_seconds", "final_train_seconds", "rounds", "valid_roc_auc",
                         "valid_log_loss")  # fmt: skip
                 stages[name] |= {k: told[k] for k in kept}
             print(name, stages[name], flush=True)

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from leadscore.config import GenerateConfig, Params
+from leadscore.data.validation import validate_events, validate_leads
 from leadscore.generate import DemoData, generate_demo
-from leadscore.validation import validate_events, validate_leads
 from support import BIN, REPO, run
 
 
@@ -30,8 +30,12 @@ def params() -> Params:
 def clean(demo: DemoData, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The demo leads and events after validation: canonical columns, parsed timestamps."""
     now = pd.Timestamp("2026-11-01", tz="UTC")
-    leads = validate_leads(demo.leads, params.schema_, now, 24).valid
-    events = validate_events(demo.events, params.schema_, leads["lead_id"], now, 24).valid
+    leads = validate_leads(
+        demo.leads, schema=params.schema_, now=now, future_tolerance_hours=24
+    ).valid
+    events = validate_events(
+        demo.events, leads["lead_id"], schema=params.schema_, now=now, future_tolerance_hours=24
+    ).valid
     return leads, events
 
 

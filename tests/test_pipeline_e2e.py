@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from leadscore.artifact import bundle_path, load_scorer
+from leadscore.scoring.artifact import bundle_path, load_scorer
 from support import run
 
 pytestmark = pytest.mark.slow
@@ -48,16 +48,16 @@ def test_training_batch_and_single_lead_paths_give_the_same_features_and_scores(
     test = trained[trained["split"] == "test"].sample(frac=1.0, random_state=1)
     rows = test.drop_duplicates("lead_id").head(40).reset_index(drop=True)  # ages 0, 1 and 7
     batch_leads = leads.loc[rows["lead_id"]].reset_index()
-    batch = scorer.features(batch_leads, events, rows["as_of"])
+    batch = scorer.featurize(batch_leads, events, rows["as_of"])
     pd.testing.assert_frame_equal(batch, rows[batch.columns])
-    scores = scorer.score(batch_leads, events, rows["as_of"])["probability"].to_numpy()
-    np.testing.assert_array_equal(scores, scorer.score_features(rows)["probability"])
+    scores = scorer.score(batch)["probability"]
+    np.testing.assert_array_equal(scores, scorer.scores_table(rows)["probability"])
     for i in range(5):
         one = batch_leads.iloc[[i]]
         own = events[events["lead_id"] == one["lead_id"].iloc[0]]
-        online = scorer.features(one, own, rows["as_of"].iloc[[i]])
+        online = scorer.featurize(one, own, rows["as_of"].iloc[[i]])
         pd.testing.assert_frame_equal(online, rows.iloc[[i]][batch.columns].reset_index(drop=True))
-        assert scorer.score(one, own, rows["as_of"].iloc[i])["probability"].iloc[0] == scores[i]
+        assert scorer.score(online)["probability"][0] == scores[i]
 
 
 def test_second_repro_has_nothing_to_do_and_metrics_show(project):

@@ -34,11 +34,12 @@ from pydantic import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadscore.artifact import INPUT_SCHEMA_FILE, METADATA_FILE, bundle_path, load_scorer
 from leadscore.config import EVENT_ROLES, LEAD_ROLES
-from leadscore.io import read_json
-from leadscore.schema import LABEL_ROLES
-from leadscore.scorer import Scorer
+from leadscore.data.files import read_json
+from leadscore.data.schema import LABEL_ROLES
+from leadscore.scoring.artifact import bundle_path, load_scorer
+from leadscore.scoring.bundle import INPUT_SCHEMA_FILE, METADATA_FILE
+from leadscore.scoring.scorer import Scorer
 
 API_KEYS_ENV = "LEADSCORE_API_KEYS"  # comma-separated; when set, every scoring call needs one
 _TEXT_ROLES = [r for r in LEAD_ROLES if r not in ("lead_id", "created_at", *LABEL_ROLES)]
@@ -70,9 +71,12 @@ Event = create_model(
     __config__=ConfigDict(extra="forbid"),
     ts=(UtcDatetime, ...),
     event_type=(str, Field(min_length=1)),
-    **{role: (str | None, None) for role in EVENT_ROLES if role not in ("lead_id", "ts",
-                                                                        "event_type")},
-)  # fmt: skip
+    **{
+        role: (str | None, None)
+        for role in EVENT_ROLES
+        if role not in ("lead_id", "ts", "event_type")
+    },
+)
 
 
 class ScoreRequest(BaseModel):
@@ -120,11 +124,11 @@ class Score(BaseModel):
 
 
 def create_app(
-    model: str | Path, max_batch: int = 1000, max_body_bytes: int = 1_000_000
+    artifact: str | Path, *, max_batch: int = 1000, max_body_bytes: int = 1_000_000
 ) -> FastAPI:
     """The app for an exported artifact; API keys come from ``LEADSCORE_API_KEYS``."""
-    scorer = load_scorer(model)
-    metadata = read_json(bundle_path(model) / METADATA_FILE)
+    scorer = load_scorer(artifact)
+    metadata = read_json(bundle_path(artifact) / METADATA_FILE)
     keys = [k for k in os.environ.get(API_KEYS_ENV, "").split(",") if k]
     header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
@@ -150,23 +154,32 @@ def create_app(
             "git_commit": metadata["git_commit"],
             "thresholds": scorer.thresholds,
             "metrics": metadata["metrics"],
-            "input_schema": read_json(bundle_path(model) / INPUT_SCHEMA_FILE),
+            "input_schema": read_json(bundle_path(artifact) / INPUT_SCHEMA_FILE),
         }
 
-    @app.post("/score", response_model=Score, dependencies=[Depends(authorised)],
-              responses=UNAUTHORISED | TOO_LARGE | UNREADABLE)  # fmt: skip
+    @app.post(
+        "/score",
+        response_model=Score,
+        dependencies=[Depends(authorised)],
+        responses=UNAUTHORISED | TOO_LARGE | UNREADABLE,
+    )
     async def score_one(request: ScoreRequest) -> dict[str, Any]:
         return _score(scorer, [request])[0]
 
-    @app.post("/score/batch", response_model=list[Score], dependencies=[Depends(authorised)],
-              responses=UNAUTHORISED | TOO_LARGE | UNREADABLE)  # fmt: skip
+    @app.post(
+        "/score/batch",
+        response_model=list[Score],
+        dependencies=[Depends(authorised)],
+        responses=UNAUTHORISED | TOO_LARGE | UNREADABLE,
+    )
     def score_batch(request: BatchRequest) -> list[dict[str, Any]]:
         if len(request.leads) > max_batch:
             raise HTTPException(413, f"at most {max_batch} leads per batch request")
         if len({r.lead.lead_id for r in request.leads}) != len(request.leads):
             message = "lead_id must be unique within a batch"
-            raise RequestValidationError([{"loc": ("body", "leads"), "msg": message,
-                                           "type": "value_error"}])  # fmt: skip
+            raise RequestValidationError(
+                [{"loc": ("body", "leads"), "msg": message, "type": "value_error"}]
+            )
         return _score(scorer, request.leads) if request.leads else []
 
     return app
@@ -220,7 +233,7 @@ class BodyLimit:
 
 
 def _score(scorer: Scorer, requests: list[ScoreRequest]) -> list[dict[str, Any]]:
-    """Score through the same features and ``Scorer.score_columns`` as batch and pyfunc, so all
+    """Score through the same ``Scorer.featurize`` and ``Scorer.score`` as batch and pyfunc, so all
     give one number; the request goes straight into numpy columns (a pandas frame per request
     cost most of a request's time)."""
     now = datetime.now(UTC)
@@ -237,14 +250,19 @@ def _score(scorer: Scorer, requests: list[ScoreRequest]) -> list[dict[str, Any]]
         "ts": _moments([e.ts for _, e in owners]),
         "event_type": np.array([e.event_type for _, e in owners], dtype=object),
     }
-    scores = scorer.score_leads(leads, events, _moments(moments))
+    scores = scorer.score(scorer.featurize(leads, events, _moments(moments)))
     fields = list(scores)
     rows = zip(*(scores[f].tolist() for f in fields), strict=True)
     return [
-        {"lead_id": r.lead.lead_id, "as_of": moment, **dict(zip(fields, row, strict=True)),
-         "model_version": scorer.model_version, "scored_at": now}
+        {
+            "lead_id": r.lead.lead_id,
+            "as_of": moment,
+            **dict(zip(fields, row, strict=True)),
+            "model_version": scorer.model_version,
+            "scored_at": now,
+        }
         for r, moment, row in zip(requests, moments, rows, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def _moments(moments: list[datetime]) -> np.ndarray:

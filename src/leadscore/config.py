@@ -21,14 +21,30 @@ class _Section(BaseModel):
 
 
 LEAD_ROLES: tuple[str, ...] = (
-    "lead_id", "created_at",
-    "email", "phone", "first_name", "last_name", "company", "website",
-    "job_title", "company_size", "industry",
-    "country", "region", "city",
-    "user_agent", "source", "landing_page",
-    "budget", "authority", "need", "timeline",
-    "converted", "converted_at",
-)  # fmt: skip
+    "lead_id",
+    "created_at",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company",
+    "website",
+    "job_title",
+    "company_size",
+    "industry",
+    "country",
+    "region",
+    "city",
+    "user_agent",
+    "source",
+    "landing_page",
+    "budget",
+    "authority",
+    "need",
+    "timeline",
+    "converted",
+    "converted_at",
+)
 EVENT_ROLES: tuple[str, ...] = ("lead_id", "ts", "event_type", "page")
 
 
@@ -81,8 +97,12 @@ class SchemaConfig(_Section):
         if clashes:
             raise ValueError(f"declared feature name(s) {clashes} are used twice or are roles")
         # engagement columns given as a list keep the table's own names, whatever they are
-        bad = [n for kind in DECLARED_KINDS[:-1] for n in getattr(self, kind)
-               if not _FEATURE_NAME.fullmatch(n)]  # fmt: skip
+        bad = [
+            n
+            for kind in DECLARED_KINDS[:-1]
+            for n in getattr(self, kind)
+            if not _FEATURE_NAME.fullmatch(n)
+        ]
         if bad:
             raise ValueError(f"feature names {bad} must be lower_case_with_underscores")
         return self
@@ -165,17 +185,17 @@ class TrainConfig(_Section):
     num_threads: int = Field(2, ge=1)
     tuning_trials: int = Field(0, ge=0)  # Optuna trials on the validation window; 0 = off
     # the search judges each trial on at most this many rows of the two windows (a seeded sample
-    # of leads); the final model still trains on all of them. See leadscore.tuning.search_rows.
+    # of leads); the final model still trains on all of them (leadscore.modeling.tuning).
     tuning_max_rows: int = Field(120_000, ge=1000)
     # training sets of at least twice this many rows: each tree is grown on a seeded random
     # sample of this many (LightGBM bagging), so a round costs what it costs on a mid-sized
-    # table; the rounds still see every row in turn. See leadscore.training.lgbm_params.
+    # table; the rounds still see every row in turn. See leadscore.modeling.training.lgbm_params.
     tree_max_rows: int = Field(500_000, ge=1000)
     # the training window's non-converters kept (seeded by lead id), weighted 1/fraction; all
-    # converters are kept. 1 = no sampling. See leadscore.sampling.
+    # converters are kept. 1 = no sampling. See leadscore.modeling.sampling.
     non_converter_fraction: float = Field(1.0, gt=0, le=1)
     # after early stopping, fit once more on the training and validation windows together, so the
-    # shipped model has seen the latest leads (see leadscore.training.fit_final)
+    # shipped model has seen the latest leads (see leadscore.modeling.booster.train_final)
     refit: bool = False
 
 

@@ -28,8 +28,15 @@ class _LogProgress:
             self.last = now
             rate = self.done / max(now - self.started, 1e-9)
             of = f" of {self.total:,} ({self.done / max(self.total, 1):.0%})" if self.total else ""
-            log.info("%s: %s %s%s, %.0f %s/s", self.desc, f"{self.done:,}", self.unit, of, rate,
-                     self.unit)  # fmt: skip
+            log.info(
+                "%s: %s %s%s, %.0f %s/s",
+                self.desc,
+                f"{self.done:,}",
+                self.unit,
+                of,
+                rate,
+                self.unit,
+            )
 
 
 @contextmanager

@@ -14,12 +14,12 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from leadscore.artifact import load_scorer
 from leadscore.config import ExportConfig, PromoteConfig
+from leadscore.data.files import read_table
 from leadscore.errors import ConfigError, PromotionRefused
 from leadscore.features import build_features
-from leadscore.io import read_table
-from leadscore.metrics import classification_metrics
+from leadscore.modeling.metrics import classification_metrics
+from leadscore.scoring.artifact import load_scorer
 from leadscore.tracking import tracking_uri
 
 LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
@@ -28,6 +28,7 @@ LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
 def promote(
     export: ExportConfig,
     cfg: PromoteConfig,
+    *,
     features_path: Path,
     leads_path: Path,
     events_path: Path | None,
@@ -93,8 +94,8 @@ def _score(client: MlflowClient, name: str, version: str, window, metric: str) -
     path = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}")
     scorer = load_scorer(path)
     snapshots = test[["lead_id", "as_of"]]
-    features = build_features(snapshots, leads, events, scorer.featurize, scorer.schema)
-    probability = scorer.score_features(features, explain_bands=())["probability"]
+    features = build_features(snapshots, leads, events, scorer.featurize_cfg, scorer.schema)
+    probability = scorer.score(features, explain_bands=())["probability"]
     return classification_metrics(test["label"].to_numpy(), probability)[metric]
 
 

@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
+import yaml
+from mlflow import MlflowClient
 
-from leadscore.io import read_json, write_json
+from leadscore.data.files import read_json, write_json
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 EXPERIMENT = "leadscore"
@@ -47,3 +49,25 @@ def flatten(prefix: str, values: dict) -> dict[str, object]:
         name = f"{prefix}.{key}" if prefix else str(key)
         flat.update(flatten(name, value) if isinstance(value, dict) else {name: value})
     return flat
+
+
+def dvc_lock_tags(lock: Path) -> dict[str, str]:
+    """The content hash of every pipeline output recorded in ``dvc.lock``, as run tags, so an
+    MLflow run names exactly the data and intermediate files it came from."""
+    if not lock.exists():
+        return {}
+    stages = yaml.safe_load(lock.read_text()).get("stages", {})
+    return {
+        f"dvc.{out['path']}": out.get("md5", "")
+        for stage in stages.values()
+        for out in stage.get("outs", [])
+    }
+
+
+def log_and_register(spec: dict, *, name: str, alias: str) -> str:
+    """Log the artifact to the active run, register it as a new version of ``name`` and move
+    ``alias`` to it; return the version."""
+    info = mlflow.pyfunc.log_model(name="lead_scorer", **spec, registered_model_name=name)
+    version = str(info.registered_model_version)
+    MlflowClient().set_registered_model_alias(name, alias, version)
+    return version

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from leadscore.config import SchemaConfig
+from leadscore.data.schema import PERSONAL_ROLES
+from leadscore.data.snapshots import data_end, make_snapshots
 from leadscore.features import (
     FAMILIES,
     CategoryEncoder,
@@ -17,8 +19,6 @@ from leadscore.features import (
 )
 from leadscore.features.catalog import _FIXED, _PATTERNS
 from leadscore.features.encoder import SMALL_INPUT
-from leadscore.schema import PERSONAL_ROLES
-from leadscore.snapshots import data_end, make_snapshots
 
 
 def test_rare_and_unseen_levels_become_other_and_missing_stays_missing():

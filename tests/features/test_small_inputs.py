@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytz
 
+from leadscore.data.timezones import FEW_MOMENTS, local_clock
 from leadscore.features.cleaning import SMALL_INPUT, clean_text, missing, per_distinct, positions
-from leadscore.timezones import FEW_MOMENTS, local_clock
 
 RNG = np.random.default_rng(7)
 

@@ -8,11 +8,11 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from leadscore.config import LEAD_ROLES, GenerateConfig
+from leadscore.data.schema import EVENT_TYPES
+from leadscore.data.timezones import to_local
 from leadscore.features.browser import browser_features
 from leadscore.generate import conversion_probability, generate_demo
 from leadscore.generate.geography import cities
-from leadscore.schema import EVENT_TYPES
-from leadscore.timezones import to_local
 
 
 def test_same_config_gives_identical_tables_and_another_seed_does_not():

@@ -48,6 +48,9 @@ def feature_columns(
     log there are no event features (absent, not faked as zeros); without ``created_at`` no
     timing features.
     """
+    # only the columns the schema maps: a role the leakage audit excluded is not read
+    readable = {"lead_id", *schema.leads, *schema.declared()}
+    leads = {name: leads[name] for name in leads if name in readable}
     position = positions(column(snapshots, "lead_id"), column(leads, "lead_id"))
     if (position < 0).any():
         raise InputError(f"{int((position < 0).sum())} snapshot(s) refer to unknown lead ids")

@@ -13,13 +13,22 @@ from functools import lru_cache
 from leadscore.config import SchemaConfig
 
 FAMILIES: tuple[str, ...] = (
-    "form fill", "location", "browser", "weekday", "time", "engagement", "channel", "CRM fields",
-)  # fmt: skip
+    "form fill",
+    "location",
+    "browser",
+    "weekday",
+    "time",
+    "engagement",
+    "channel",
+    "CRM fields",
+)
 # The family of a column the user declared in ``schema``, by the kind it was declared as.
 DECLARED_FAMILIES: dict[str, str] = {
-    "form": "form fill", "categorical": "CRM fields", "numeric": "CRM fields",
+    "form": "form fill",
+    "categorical": "CRM fields",
+    "numeric": "CRM fields",
     "engagement_columns": "engagement",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -63,27 +72,46 @@ _FIXED: dict[str, tuple[str, str, str]] = {
     "events_trend_7d": ("engagement", "events", "Activity trend (last 7 days vs before)"),
 }
 EVENT_LABELS: dict[str, str] = {
-    "email_open": "E-mail opens", "email_click": "E-mail clicks", "page_view": "Page views",
-    "pricing_view": "Pricing-page views", "content_download": "Content downloads",
-    "webinar_attend": "Webinars attended", "demo_request": "Demo requests",
-    "chat_message": "Chat messages", "form_submit": "Form submissions",
-    "unsubscribe": "Unsubscribes", "email_bounce": "E-mail bounces", "other": "Other activities",
-}  # fmt: skip
+    "email_open": "E-mail opens",
+    "email_click": "E-mail clicks",
+    "page_view": "Page views",
+    "pricing_view": "Pricing-page views",
+    "content_download": "Content downloads",
+    "webinar_attend": "Webinars attended",
+    "demo_request": "Demo requests",
+    "chat_message": "Chat messages",
+    "form_submit": "Form submissions",
+    "unsubscribe": "Unsubscribes",
+    "email_bounce": "E-mail bounces",
+    "other": "Other activities",
+}
 _EVENT = "|".join(EVENT_LABELS)
 _PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
-    (re.compile(r"has_(\w+)"),
-     lambda m: ("form fill", m[1], f"{m[1].replace('_', ' ').capitalize()} given")),
-    (re.compile(rf"({_EVENT})_(\d+(?:\.\d+)?)d"),
-     lambda m: ("engagement", m[1], f"{EVENT_LABELS[m[1]]} in the last {m[2]} days")),
-    (re.compile(rf"({_EVENT})_days_since"),
-     lambda m: ("engagement", m[1], f"Days since the last of: {EVENT_LABELS[m[1]].lower()}")),
-    (re.compile(rf"({_EVENT})_decayed"),
-     lambda m: ("engagement", m[1], f"Recent {EVENT_LABELS[m[1]].lower()} (time-decayed)")),
-    (re.compile(r"events_(\d+(?:\.\d+)?)d"),
-     lambda m: ("engagement", "events", f"Activities in the last {m[1]} days")),
-    (re.compile(r"active_days_(\d+(?:\.\d+)?)d"),
-     lambda m: ("engagement", "events", f"Active days in the last {m[1]} days")),
-)  # fmt: skip
+    (
+        re.compile(r"has_(\w+)"),
+        lambda m: ("form fill", m[1], f"{m[1].replace('_', ' ').capitalize()} given"),
+    ),
+    (
+        re.compile(rf"({_EVENT})_(\d+(?:\.\d+)?)d"),
+        lambda m: ("engagement", m[1], f"{EVENT_LABELS[m[1]]} in the last {m[2]} days"),
+    ),
+    (
+        re.compile(rf"({_EVENT})_days_since"),
+        lambda m: ("engagement", m[1], f"Days since the last of: {EVENT_LABELS[m[1]].lower()}"),
+    ),
+    (
+        re.compile(rf"({_EVENT})_decayed"),
+        lambda m: ("engagement", m[1], f"Recent {EVENT_LABELS[m[1]].lower()} (time-decayed)"),
+    ),
+    (
+        re.compile(r"events_(\d+(?:\.\d+)?)d"),
+        lambda m: ("engagement", "events", f"Activities in the last {m[1]} days"),
+    ),
+    (
+        re.compile(r"active_days_(\d+(?:\.\d+)?)d"),
+        lambda m: ("engagement", "events", f"Active days in the last {m[1]} days"),
+    ),
+)
 
 
 def describe_feature(name: str, schema: SchemaConfig | None = None) -> FeatureInfo:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from leadscore.data.schema import EVENT_TYPES, OTHER_EVENT
 from leadscore.features.cleaning import Columns, column, positions, utc_moments
-from leadscore.schema import EVENT_TYPES, OTHER_EVENT
 
 ENGAGEMENT_TYPES: tuple[str, ...] = (*EVENT_TYPES, OTHER_EVENT)
 TREND_RECENT_DAYS = 7.0

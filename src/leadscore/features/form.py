@@ -26,17 +26,52 @@ from leadscore.features.cleaning import (
 )
 
 FORM_FIELDS: tuple[str, ...] = (
-    "email", "phone", "first_name", "last_name", "company", "website", "job_title",
-    "company_size", "industry", "budget", "authority", "need", "timeline",
-)  # fmt: skip
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company",
+    "website",
+    "job_title",
+    "company_size",
+    "industry",
+    "budget",
+    "authority",
+    "need",
+    "timeline",
+)
 ANSWER_FIELDS: tuple[str, ...] = ("industry", "budget", "authority", "need", "timeline")
 # Consumer mailbox providers: an address there says "private person" rather than "company".
-FREE_MAIL_DOMAINS: frozenset[str] = frozenset({
-    "aol.com", "gmail.com", "googlemail.com", "gmx.de", "gmx.net", "hotmail.com", "hotmail.co.uk",
-    "icloud.com", "live.com", "mail.com", "mail.ru", "me.com", "msn.com", "outlook.com",
-    "proton.me", "protonmail.com", "qq.com", "rediffmail.com", "t-online.de", "web.de",
-    "yahoo.co.in", "yahoo.co.uk", "yahoo.com", "yandex.ru", "zoho.com", "163.com",
-})  # fmt: skip
+FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
+    {
+        "aol.com",
+        "gmail.com",
+        "googlemail.com",
+        "gmx.de",
+        "gmx.net",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "icloud.com",
+        "live.com",
+        "mail.com",
+        "mail.ru",
+        "me.com",
+        "msn.com",
+        "outlook.com",
+        "proton.me",
+        "protonmail.com",
+        "qq.com",
+        "rediffmail.com",
+        "t-online.de",
+        "web.de",
+        "yahoo.co.in",
+        "yahoo.co.uk",
+        "yahoo.com",
+        "yandex.ru",
+        "zoho.com",
+        "163.com",
+    }
+)
 # First match wins: "Vice President" is a VP before "President" makes it C-level.
 SENIORITY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("intern_student", r"\b(intern|student|trainee|apprentice)\b"),

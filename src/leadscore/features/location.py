@@ -22,26 +22,55 @@ from leadscore.features.cleaning import Columns, clean_text, column, missing, pe
 
 # Countries whose zones pytz lists with a sparsely populated one first: use the main one.
 MAIN_ZONE: dict[str, str] = {
-    "AU": "Australia/Sydney", "BR": "America/Sao_Paulo", "CA": "America/Toronto",
-    "RU": "Europe/Moscow", "US": "America/New_York", "MX": "America/Mexico_City",
-}  # fmt: skip
+    "AU": "Australia/Sydney",
+    "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto",
+    "RU": "Europe/Moscow",
+    "US": "America/New_York",
+    "MX": "America/Mexico_City",
+}
 # Regions (state/province codes) of multi-zone countries that are not in the main zone.
 REGION_ZONE: dict[tuple[str, str], str] = {
     **{("US", s): "America/Los_Angeles" for s in ("CA", "WA", "OR", "NV")},
     **{("US", s): "America/Denver" for s in ("CO", "UT", "NM", "WY", "MT", "ID")},
-    **{("US", s): "America/Chicago" for s in (
-        "TX", "IL", "MN", "WI", "MO", "IA", "LA", "OK", "KS", "NE", "AR", "MS", "AL", "TN",
-        "SD", "ND")},
-    ("US", "AZ"): "America/Phoenix", ("US", "AK"): "America/Anchorage",
+    **{
+        ("US", s): "America/Chicago"
+        for s in (
+            "TX",
+            "IL",
+            "MN",
+            "WI",
+            "MO",
+            "IA",
+            "LA",
+            "OK",
+            "KS",
+            "NE",
+            "AR",
+            "MS",
+            "AL",
+            "TN",
+            "SD",
+            "ND",
+        )
+    },
+    ("US", "AZ"): "America/Phoenix",
+    ("US", "AK"): "America/Anchorage",
     ("US", "HI"): "Pacific/Honolulu",
-    ("CA", "BC"): "America/Vancouver", ("CA", "AB"): "America/Edmonton",
-    ("CA", "SK"): "America/Regina", ("CA", "MB"): "America/Winnipeg",
-    ("CA", "NS"): "America/Halifax", ("CA", "NB"): "America/Moncton",
+    ("CA", "BC"): "America/Vancouver",
+    ("CA", "AB"): "America/Edmonton",
+    ("CA", "SK"): "America/Regina",
+    ("CA", "MB"): "America/Winnipeg",
+    ("CA", "NS"): "America/Halifax",
+    ("CA", "NB"): "America/Moncton",
     ("CA", "NL"): "America/St_Johns",
-    ("AU", "VIC"): "Australia/Melbourne", ("AU", "QLD"): "Australia/Brisbane",
-    ("AU", "SA"): "Australia/Adelaide", ("AU", "WA"): "Australia/Perth",
-    ("AU", "TAS"): "Australia/Hobart", ("AU", "NT"): "Australia/Darwin",
-}  # fmt: skip
+    ("AU", "VIC"): "Australia/Melbourne",
+    ("AU", "QLD"): "Australia/Brisbane",
+    ("AU", "SA"): "Australia/Adelaide",
+    ("AU", "WA"): "Australia/Perth",
+    ("AU", "TAS"): "Australia/Hobart",
+    ("AU", "NT"): "Australia/Darwin",
+}
 _BY_REGION: dict[str, str] = {f"{c}|{r}": z for (c, r), z in REGION_ZONE.items()}
 PLACE_FIELDS: tuple[str, ...] = ("country", "region", "city")
 NORTH_AMERICA: frozenset[str] = frozenset({"US", "CA", "BM", "GL", "PM"})

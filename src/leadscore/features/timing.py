@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from leadscore.data.timezones import local_clock
 from leadscore.features.cleaning import as_array, utc_moments, where_given
-from leadscore.timezones import local_clock
 
 OFFICE_HOURS: tuple[int, int] = (9, 18)  # local [start, end) on weekdays
 _THURSDAY = 3  # 1970-01-01, day 0 of datetime64, was a Thursday (Monday = 0)

@@ -13,15 +13,29 @@ import pandas as pd
 
 from leadscore.generate.vocabulary import PAGES
 
-# event type, base weight, tilt per unit of intent (log scale)
+# event type, base weight, tilt per unit of intent (log scale); social_share is not a contract
+# type: it exercises the "other" bucket
 EVENT_MIX: tuple[tuple[str, float, float], ...] = (
-    ("email_open", 30.0, -0.1), ("email_click", 10.0, 0.3), ("page_view", 30.0, 0.1),
-    ("pricing_view", 5.0, 0.6), ("content_download", 6.0, 0.2), ("webinar_attend", 3.0, 0.3),
-    ("demo_request", 1.5, 0.8), ("chat_message", 3.0, 0.3), ("form_submit", 3.0, 0.2),
-    ("unsubscribe", 1.5, -0.6), ("email_bounce", 1.0, 0.0), ("social_share", 0.5, 0.0),
-)  # fmt: skip  # social_share is not a contract type: it exercises the "other" bucket
-SALES_CYCLE: tuple[str, ...] = ("email_open", "email_click", "page_view", "pricing_view",
-                                "demo_request")  # fmt: skip
+    ("email_open", 30.0, -0.1),
+    ("email_click", 10.0, 0.3),
+    ("page_view", 30.0, 0.1),
+    ("pricing_view", 5.0, 0.6),
+    ("content_download", 6.0, 0.2),
+    ("webinar_attend", 3.0, 0.3),
+    ("demo_request", 1.5, 0.8),
+    ("chat_message", 3.0, 0.3),
+    ("form_submit", 3.0, 0.2),
+    ("unsubscribe", 1.5, -0.6),
+    ("email_bounce", 1.0, 0.0),
+    ("social_share", 0.5, 0.0),
+)
+SALES_CYCLE: tuple[str, ...] = (
+    "email_open",
+    "email_click",
+    "page_view",
+    "pricing_view",
+    "demo_request",
+)
 FIRST_DAY_SHARE = 0.3
 TAIL_MEAN_DAYS = 12.0
 INTENT_BINS = 24

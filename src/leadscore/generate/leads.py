@@ -13,17 +13,41 @@ import pandas as pd
 import phonenumbers
 
 from leadscore.config import GenerateConfig
+from leadscore.data.timezones import from_local
 from leadscore.generate import vocabulary as V
 from leadscore.generate.geography import cities
 from leadscore.generate.useragents import user_agents
-from leadscore.timezones import from_local
 
 # Leads arrive on weekdays far more than at weekends, and in office hours (local time).
 WEEKDAY_WEIGHT = np.array([1.0, 1.05, 1.0, 0.95, 0.8, 0.3, 0.25])
 HOUR_WEIGHT = np.array(
-    [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.5, 2.2, 2.6, 2.5, 1.9, 2.2, 2.5, 2.3, 1.9, 1.5,
-     1.1, 0.9, 0.8, 0.7, 0.5, 0.3]
-)  # fmt: skip
+    [
+        0.2,
+        0.1,
+        0.1,
+        0.1,
+        0.1,
+        0.2,
+        0.4,
+        0.8,
+        1.5,
+        2.2,
+        2.6,
+        2.5,
+        1.9,
+        2.2,
+        2.5,
+        2.3,
+        1.9,
+        1.5,
+        1.1,
+        0.9,
+        0.8,
+        0.7,
+        0.5,
+        0.3,
+    ]
+)
 PLACEHOLDER = "Select"  # what an untouched drop-down submits
 
 
@@ -74,8 +98,19 @@ def draw_leads(rng: np.random.Generator, cfg: GenerateConfig) -> tuple[pd.DataFr
             "timeline": _answer(rng, V.TIMELINES, -0.9 * intent),
         }
     )
-    optional = ["phone", "website", "job_title", "company_size", "industry", "budget",
-                "authority", "need", "timeline", "region", "city"]  # fmt: skip
+    optional = [
+        "phone",
+        "website",
+        "job_title",
+        "company_size",
+        "industry",
+        "budget",
+        "authority",
+        "need",
+        "timeline",
+        "region",
+        "city",
+    ]
     for column in optional:
         leads[column] = leads[column].where(rng.random(n) < fill)
     for column in ("industry", "budget", "authority", "need", "timeline"):
@@ -108,8 +143,14 @@ def _answer(rng: np.random.Generator, options: tuple[str, ...], shift: np.ndarra
 
 def _seniority_rank(title: np.ndarray) -> np.ndarray:
     """Senior titles answer "decision maker" more often (lower shift = earlier option)."""
-    rank = {"c_level": -2.0, "vp": -1.5, "director": -1.0, "manager": 0.0, "individual": 1.0,
-            "intern_student": 2.5}  # fmt: skip
+    rank = {
+        "c_level": -2.0,
+        "vp": -1.5,
+        "director": -1.0,
+        "manager": 0.0,
+        "individual": 1.0,
+        "intern_student": 2.5,
+    }
     return pd.Series(title).map({t[0]: rank[t[1]] for t in V.JOB_TITLES}).to_numpy()
 
 

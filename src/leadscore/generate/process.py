@@ -13,24 +13,50 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from leadscore.data.timezones import to_local
 from leadscore.generate.geography import cities
 from leadscore.generate.useragents import user_agents
 from leadscore.generate.vocabulary import COMPANY_SIZES, FREE_MAIL, JOB_TITLES
-from leadscore.timezones import to_local
 
 INTERCEPT = -3.75
-SENIORITY = {"c_level": 0.7, "vp": 0.6, "director": 0.5, "manager": 0.25, "individual": 0.0,
-             "intern_student": -1.5}  # fmt: skip
-SIZE = {"1-10": -0.5, "11-50": -0.1, "51-200": 0.3, "201-1000": 0.45, "1001-5000": 0.4,
-        "5000+": 0.2}  # fmt: skip
-INDUSTRY = {"Software": 0.4, "Financial Services": 0.3, "E-commerce": 0.25, "Healthcare": 0.1,
-            "Education": -0.3, "Government": -0.3, "Non-profit": -0.2}  # fmt: skip
+SENIORITY = {
+    "c_level": 0.7,
+    "vp": 0.6,
+    "director": 0.5,
+    "manager": 0.25,
+    "individual": 0.0,
+    "intern_student": -1.5,
+}
+SIZE = {
+    "1-10": -0.5,
+    "11-50": -0.1,
+    "51-200": 0.3,
+    "201-1000": 0.45,
+    "1001-5000": 0.4,
+    "5000+": 0.2,
+}
+INDUSTRY = {
+    "Software": 0.4,
+    "Financial Services": 0.3,
+    "E-commerce": 0.25,
+    "Healthcare": 0.1,
+    "Education": -0.3,
+    "Government": -0.3,
+    "Non-profit": -0.2,
+}
 BUDGET = {"<10k": -0.4, "10k-50k": 0.1, "50k-250k": 0.4, "250k+": 0.5}
 AUTHORITY = {"Decision maker": 0.4, "Influencer": 0.15, "End user": -0.1, "Not involved": -0.4}
 NEED = {"High": 0.45, "Medium": 0.1, "Low": -0.4}
 TIMELINE = {"This quarter": 0.6, "Next quarter": 0.3, "This year": 0.0, "No plans": -0.7}
-SOURCE = {"paid_search": 0.1, "social": -0.3, "email": 0.1, "referral": 0.5, "direct": 0.2,
-          "event": 0.3, "partner": 0.4}  # fmt: skip
+SOURCE = {
+    "paid_search": 0.1,
+    "social": -0.3,
+    "email": 0.1,
+    "referral": 0.5,
+    "direct": 0.2,
+    "event": 0.3,
+    "partner": 0.4,
+}
 DEVICE = {"mobile": -0.15, "tablet": -0.1, "bot": -4.0}
 COUNTRY = {"US": 0.15, "GB": 0.15, "DE": 0.15, "CA": 0.1, "IN": -0.2, "BR": -0.1}
 MISSING = {"seniority": -0.2, "size": -0.1, "email": -0.3}
@@ -39,10 +65,20 @@ PHONE_GIVEN = 0.2
 BUSINESS_HOURS = 0.25  # created on a weekday between 09:00 and 18:00 local time
 WEEKEND = -0.15
 # Engagement before T: log1p(count) for volume signals, "any" for one-off intent signals.
-ENGAGEMENT_LOG = {"page_view": 0.35, "pricing_view": 0.7, "email_click": 0.4, "email_open": 0.15,
-                  "content_download": 0.3}  # fmt: skip
-ENGAGEMENT_ANY = {"demo_request": 1.3, "webinar_attend": 0.5, "chat_message": 0.4,
-                  "unsubscribe": -1.2, "email_bounce": -0.8}  # fmt: skip
+ENGAGEMENT_LOG = {
+    "page_view": 0.35,
+    "pricing_view": 0.7,
+    "email_click": 0.4,
+    "email_open": 0.15,
+    "content_download": 0.3,
+}
+ENGAGEMENT_ANY = {
+    "demo_request": 1.3,
+    "webinar_attend": 0.5,
+    "chat_message": 0.4,
+    "unsubscribe": -1.2,
+    "email_bounce": -0.8,
+}
 
 
 def conversion_probability(
@@ -57,9 +93,15 @@ def conversion_probability(
     logit += _points(seniority, SENIORITY, MISSING["seniority"])
     band = leads["company_size"].map({raw: b for b, raws, _ in COMPANY_SIZES for raw in raws})
     logit += _points(band, SIZE, MISSING["size"])
-    for column, table in (("industry", INDUSTRY), ("budget", BUDGET), ("authority", AUTHORITY),
-                          ("need", NEED), ("timeline", TIMELINE), ("source", SOURCE),
-                          ("country", COUNTRY)):  # fmt: skip
+    for column, table in (
+        ("industry", INDUSTRY),
+        ("budget", BUDGET),
+        ("authority", AUTHORITY),
+        ("need", NEED),
+        ("timeline", TIMELINE),
+        ("source", SOURCE),
+        ("country", COUNTRY),
+    ):
         logit += _points(leads[column], table, 0.0)
     email = leads["email"].astype("object")
     domain = email.str.rsplit("@", n=1).str[-1].where(email.str.contains("@", na=False))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from leadscore.config import GenerateConfig
+from leadscore.data.files import write_table
 from leadscore.generate import generate_demo
-from leadscore.io import write_table
 
 
-def run(cfg: GenerateConfig, out_dir: Path) -> dict:
+def run(cfg: GenerateConfig, *, out_dir: Path) -> dict:
     data = generate_demo(cfg)
     write_table(data.leads, out_dir / "leads.parquet")
     write_table(data.events, out_dir / "events.parquet")

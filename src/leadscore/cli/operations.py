@@ -1,0 +1,129 @@
+"""The verbs that use a trained model: nightly scoring, promotion, and the online API."""
+
+from __future__ import annotations
+
+import enum
+import gc
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from leadscore.cli.app import DEFAULT_PARAMS, OptPath, ParamsOpt, app, verb
+from leadscore.config import load_params
+from leadscore.errors import ConfigError
+from leadscore.scoring.options import ScoringOptions
+
+TABLE_URI_HELP = (
+    "a .parquet or .csv file, duckdb:///file.duckdb#table, or a SQLAlchemy URL with #table "
+    "(e.g. postgresql+psycopg://user@host/db#leads)."
+)
+
+
+class Engine(enum.StrEnum):
+    """Where ``leadscore score`` runs."""
+
+    local = "local"
+    dask = "dask"
+
+
+@verb
+def score(
+    model: Annotated[Path, typer.Option(help="Exported artifact directory.")],
+    leads: Annotated[str, typer.Option(help=f"Lead table: {TABLE_URI_HELP}")],
+    out: Annotated[str, typer.Option(help="Scores table (upserted by lead_id), same URI forms.")],
+    events: Annotated[str | None, typer.Option(help="Engagement event log, same forms.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Scoring moment (default: now, UTC).")] = None,
+    max_reject_rate: Annotated[float, typer.Option(min=0, max=1)] = ScoringOptions.max_reject_rate,
+    drift_threshold: Annotated[
+        float, typer.Option(min=0, help="Warn when a PSI exceeds this (score, top features).")
+    ] = ScoringOptions.drift_threshold,
+    fail_on_drift: Annotated[
+        bool, typer.Option(help="Exit with code 8 on drift.")
+    ] = ScoringOptions.fail_on_drift,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Leads per chunk; memory grows with it, not the table.")
+    ] = ScoringOptions.chunk_size,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: this process. dask: a Dask cluster; --leads, --events and --out are "
+            "then folders of Parquet files partitioned by lead id (see the docs)."
+        ),
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
+    ] = None,
+) -> dict:
+    """Score a lead table with an exported model; rejected rows go to a quarantine beside it."""
+    try:
+        moment = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {as_of!r} is not a timestamp (e.g. 2026-11-01T02:00Z)") from exc
+    options = ScoringOptions(
+        as_of=moment,
+        max_reject_rate=max_reject_rate,
+        drift_threshold=drift_threshold,
+        fail_on_drift=fail_on_drift,
+        chunk_size=chunk_size,
+    )
+    if engine is Engine.dask:
+        from leadscore.scoring.dask_batch import score_partitioned
+
+        return score_partitioned(model, leads, events, out, options=options, scheduler=scheduler)
+    if scheduler:
+        raise ConfigError("--scheduler needs --engine dask")
+    from leadscore.data.tables import parse_table_uri
+    from leadscore.scoring.artifact import load_scorer
+    from leadscore.scoring.batch import score_tables
+
+    events_ref = parse_table_uri(events) if events else None
+    leads_ref, out_ref = parse_table_uri(leads), parse_table_uri(out)
+    return score_tables(load_scorer(model), leads_ref, events_ref, out_ref, options=options)
+
+
+@verb
+def promote(
+    features: Path = Path("data/processed/features.parquet"),
+    leads: Path = Path("data/interim/leads.parquet"),
+    events: OptPath = Path("data/interim/events.parquet"),
+    force: Annotated[bool, typer.Option(help="Promote even if not better.")] = False,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Move the champion alias to the candidate if it beats the champion on the held-out window."""
+    from leadscore.promotion import promote as run
+
+    p = load_params(params)
+    return run(
+        p.export,
+        p.promote,
+        features_path=features,
+        leads_path=leads,
+        events_path=events,
+        force=force,
+    )
+
+
+@app.command()
+def serve(
+    model: Annotated[Path, typer.Option(help="Exported artifact directory.")] = Path(
+        "models/lead_scorer"
+    ),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_batch: Annotated[int, typer.Option(min=1, help="Leads per /score/batch call.")] = 1000,
+    max_body_bytes: Annotated[int, typer.Option(min=1)] = 1_000_000,
+) -> None:
+    """Serve the online scoring API (POST /score, POST /score/batch, GET /health, GET /model)."""
+    import uvicorn
+
+    from leadscore.api import create_app
+
+    api = create_app(model, max_batch=max_batch, max_body_bytes=max_body_bytes)
+    # Everything loaded so far (libraries, model, vocabularies) lives as long as the server: out
+    # of the garbage collector's sight, a full collection no longer walks all of it, which
+    # stalled whichever request it fell on.
+    gc.freeze()
+    uvicorn.run(api, host=host, port=port)

@@ -1,0 +1,298 @@
+"""Where batch tables live: files, DuckDB or any SQLAlchemy database, named by one URI.
+
+A table URI is one of
+
+- a path ending in ``.parquet`` or ``.csv``;
+- ``duckdb:///path/to/file.duckdb#table``;
+- any SQLAlchemy URL with the table after ``#``, e.g. ``sqlite:///leads.db#leads`` or
+  ``postgresql+psycopg://user:secret@host/crm#leads``.
+
+Tables are read in chunks, so a nightly run's memory is bounded by the chunk size rather than by
+the table; :mod:`leadscore.data.writers` writes them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from leadscore.errors import ConfigError, InputError, SchemaError
+
+FILE_SUFFIXES = (".parquet", ".csv")
+IN_LIST_BATCH = 10_000  # ids per `IN (...)` query: well below every driver's parameter limit
+
+RowLookup = Callable[[Sequence[str]], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A parsed table URI: ``kind`` is parquet, csv, duckdb or sql."""
+
+    kind: str
+    location: str
+    table: str | None = None
+
+    def __str__(self) -> str:
+        """The URI without its password, safe for logs and summaries."""
+        if self.kind == "sql":
+            shown = sa.make_url(self.location).render_as_string(hide_password=True)
+            return f"{shown}#{self.table}"
+        return f"duckdb:///{self.location}#{self.table}" if self.kind == "duckdb" else self.location
+
+    def sibling(self, suffix: str) -> TableRef:
+        """The table named like this one plus ``suffix`` (quarantine, drift), in the same place."""
+        if self.kind in ("parquet", "csv"):
+            path = Path(self.location)
+            return TableRef(self.kind, str(path.with_name(f"{path.stem}{suffix}{path.suffix}")))
+        return TableRef(self.kind, self.location, f"{self.table}{suffix}")
+
+
+def parse_table_uri(uri: str | Path) -> TableRef:
+    """Parse a table URI; an unusable one is a bad argument (exit code 2), named in the error."""
+    text = str(uri)
+    if "://" not in text:
+        suffix = Path(text).suffix
+        if suffix not in FILE_SUFFIXES:
+            raise ConfigError(
+                f"{text}: unknown table format '{suffix}' (use .parquet, .csv, "
+                "duckdb:///file.duckdb#table or a SQLAlchemy URL with #table)"
+            )
+        return TableRef(suffix.lstrip("."), text)
+    location, _, table = text.partition("#")
+    if location.startswith("duckdb:///"):
+        ref = TableRef("duckdb", location.removeprefix("duckdb:///"), table)
+    else:
+        try:
+            sa.make_url(location)
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(f"{location.split('://')[0]}://...: not a database URL") from exc
+        ref = TableRef("sql", location, table)
+    if not table:
+        raise ConfigError(f"{ref}: a database URI needs the table after '#', e.g. ...#leads")
+    return ref
+
+
+def count_rows(ref: TableRef) -> int | None:
+    """Rows in the table, when that is cheap to know (not for CSV); for progress and summaries."""
+    _require(ref)
+    if ref.kind == "parquet":
+        return pq.ParquetFile(ref.location).metadata.num_rows
+    if ref.kind == "csv":
+        return None
+    if ref.kind == "duckdb":
+        return (
+            duckdb_connection(ref.location)
+            .cursor()
+            .execute(f"SELECT count(*) FROM {_q(ref)}")
+            .fetchone()[0]
+        )
+    with sql_engine(ref.location).connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(_sql_table(ref))).scalar_one()
+
+
+def read_chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """The table's rows, ``chunk_size`` at a time, in storage order. CSV cells are read as text."""
+    _require(ref)
+    if ref.kind == "parquet":
+        for batch in pq.ParquetFile(ref.location).iter_batches(batch_size=chunk_size):
+            yield batch.to_pandas()
+    elif ref.kind == "csv":
+        yield from pd.read_csv(
+            ref.location, dtype=str, keep_default_na=False, na_values=[""], chunksize=chunk_size
+        )
+    elif ref.kind == "duckdb":
+        relation = duckdb_connection(ref.location).cursor().sql(f"SELECT * FROM {_q(ref)}")
+        for batch in relation.to_arrow_reader(chunk_size):
+            yield batch.to_pandas()
+    else:
+        engine = sql_engine(ref.location)
+        streaming = engine.dialect.supports_server_side_cursors
+        with engine.connect().execution_options(stream_results=streaming) as conn:
+            query = sa.select(_sql_table(ref))
+            yield from pd.read_sql_query(query, conn, chunksize=chunk_size)
+
+
+def read_all(ref: TableRef) -> pd.DataFrame:
+    """The whole table (for small tables such as an earlier run's output in tests and tools)."""
+    frames = list(read_chunks(ref, 1_000_000))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+@contextmanager
+def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | None]]:
+    """A function returning the rows whose ``column`` is in a set of ids, and the table's size.
+
+    Each chunk of leads fetches only its own events this way. A CSV log is first converted to a
+    temporary Parquet file (streamed, so memory stays bounded) because CSV cannot be filtered
+    without reading it whole each time.
+    """
+    _require(ref)
+    if ref.kind == "csv":
+        with TemporaryDirectory(prefix="leadscore-") as tmp:
+            converted = _csv_to_parquet(Path(ref.location), Path(tmp) / "events.parquet")
+            with row_lookup(converted, column) as lookup:
+                yield lookup
+        return
+    if ref.kind == "parquet":
+        lookup = parquet_lookup([ref.location], column)
+    else:
+        lookup = (_duckdb_lookup if ref.kind == "duckdb" else _sql_lookup)(ref, column)
+    yield lookup, count_rows(ref)
+
+
+def _duckdb_lookup(ref: TableRef, column: str) -> RowLookup:
+    cursor = duckdb_connection(ref.location).cursor()
+    described = cursor.execute(f"SELECT * FROM {_q(ref)} LIMIT 0").description
+    _require_column(ref, column, [d[0] for d in described])
+
+    def lookup(ids: Sequence[str]) -> pd.DataFrame:
+        cursor.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
+        try:
+            return cursor.execute(
+                f"SELECT * FROM {_q(ref)} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                "(SELECT id FROM wanted)"
+            ).df()
+        finally:
+            cursor.unregister("wanted")
+
+    return lookup
+
+
+def _sql_lookup(ref: TableRef, column: str) -> RowLookup:
+    """Ids go to the database as ``IN`` lists, as numbers when the key column is an integer."""
+    table = _sql_table(ref)
+    _require_column(ref, column, table.columns.keys())
+    key = table.c[column]
+    as_int = _python_type(key) is int
+
+    def lookup(ids: Sequence[str]) -> pd.DataFrame:
+        values = [int(i) for i in ids if i.lstrip("-").isdigit()] if as_int else list(ids)
+        with sql_engine(ref.location).connect() as conn:
+            frames = [
+                pd.read_sql_query(
+                    sa.select(table).where(key.in_(values[i : i + IN_LIST_BATCH])), conn
+                )
+                for i in range(0, len(values), IN_LIST_BATCH)
+            ]
+        if not frames:
+            return pd.DataFrame(columns=table.columns.keys())
+        return pd.concat(frames, ignore_index=True)
+
+    return lookup
+
+
+def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
+    """:func:`row_lookup` over one or more Parquet files (or folders) read as one table: the rows
+    whose ``column``, as text, is one of the ids.
+
+    DuckDB's semi-join scans the files in parallel, about twice as fast as a pyarrow dataset
+    filter; rows come back in file and row order, so a lead's events always reach the features
+    in the same order and give bit-identical sums.
+    """
+    names = ds.dataset(list(paths), format="parquet").schema.names
+    _require_column(TableRef("parquet", ", ".join(paths)), column, names)
+    patterns = [str(Path(p) / "**" / "*.parquet") if Path(p).is_dir() else p for p in paths]
+    cursor = duckdb.connect().cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    files = ", ".join(_literal(p) for p in patterns)
+    source = f"read_parquet([{files}], filename = true, file_row_number = true)"
+
+    def lookup(ids: Sequence[str]) -> pd.DataFrame:
+        cursor.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
+        try:
+            rows = cursor.sql(
+                f"SELECT * FROM {source} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                "(SELECT id FROM wanted) ORDER BY filename, file_row_number"
+            ).to_arrow_table()
+        finally:
+            cursor.unregister("wanted")
+        return rows.drop_columns(["filename", "file_row_number"]).to_pandas()
+
+    return lookup
+
+
+def _require(ref: TableRef) -> None:
+    """Fail with "unreadable input" (exit code 3) before any work when a table is not there."""
+    if ref.kind in ("parquet", "csv"):
+        if not Path(ref.location).exists():
+            raise InputError(f"{ref}: no such file")
+        return
+    if ref.kind == "duckdb":
+        if not Path(ref.location).exists():
+            raise InputError(f"{ref}: no such DuckDB file")
+        tables = duckdb_connection(ref.location).cursor().execute("SHOW TABLES").fetchall()
+        if (ref.table,) not in tables:
+            raise InputError(f"{ref}: no table '{ref.table}' in the DuckDB file")
+        return
+    try:
+        with sql_engine(ref.location).connect() as conn:
+            found = sa.inspect(conn).has_table(ref.table)
+    except sa.exc.SQLAlchemyError as exc:
+        raise InputError(f"{ref}: cannot connect ({type(exc).__name__})") from exc
+    if not found:
+        raise InputError(f"{ref}: no table '{ref.table}' in the database")
+
+
+def _require_column(ref: TableRef, column: str, columns: Sequence[str]) -> None:
+    if column not in columns:
+        raise SchemaError(f"{ref}: no column '{column}' (found: {', '.join(columns)})")
+
+
+def _csv_to_parquet(source: Path, target: Path) -> TableRef:
+    """Stream a CSV into Parquet with every column as text, as :func:`read_chunks` reads it."""
+    header = pd.read_csv(source, nrows=0).columns
+    options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in header}, strings_can_be_null=True
+    )
+    reader = pacsv.open_csv(source, convert_options=options)
+    with pq.ParquetWriter(target, reader.schema) as out:
+        for batch in reader:
+            out.write_batch(batch)
+    return TableRef("parquet", str(target))
+
+
+def _q(ref: TableRef) -> str:
+    return f'"{ref.table}"'
+
+
+def _name(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _python_type(column: sa.Column) -> type | None:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
+
+
+@functools.cache
+def duckdb_connection(path: str) -> duckdb.DuckDBPyConnection:
+    """One connection per DuckDB file for the process: DuckDB refuses a second one with other
+    settings, and tonight's leads and scores may well live in the same file."""
+    return duckdb.connect(path)
+
+
+@functools.cache
+def sql_engine(url: str) -> sa.Engine:
+    return sa.create_engine(url)
+
+
+def _sql_table(ref: TableRef) -> sa.Table:
+    return sa.Table(ref.table, sa.MetaData(), autoload_with=sql_engine(ref.location))

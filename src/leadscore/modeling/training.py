@@ -1,0 +1,128 @@
+"""Training the conversion model on the featurized table: vocabularies, search, final booster.
+
+The training window fits, the later validation window early-stops and judges the search, and
+the test window is never read here. The validation window's probabilities come from a booster
+that did not see it (see :func:`~leadscore.modeling.booster.train_final`): calibrate fits the
+blend and the calibrator on them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import pandas as pd
+
+from leadscore.config import TrainConfig
+from leadscore.features import CategoryEncoder
+from leadscore.modeling.booster import train_final
+from leadscore.modeling.metrics import classification_metrics
+from leadscore.modeling.sampling import describe, sample_weights
+from leadscore.modeling.tuning import search_rows, tune
+
+log = logging.getLogger(__name__)
+
+# Columns of the featurized table that describe the snapshot rather than the lead.
+NON_FEATURES: tuple[str, ...] = (
+    "lead_id",
+    "as_of",
+    "created_at",
+    "arrival",
+    "age_days",
+    "label",
+    "split",
+)
+
+
+def feature_names(frame: pd.DataFrame) -> list[str]:
+    """The model's input columns of a featurized table, in the table's order."""
+    return [c for c in frame.columns if c not in NON_FEATURES]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What training produced: the booster and its vocabularies, the validation window's
+    out-of-sample probabilities, the settings the search chose and a summary for the logs."""
+
+    booster: lgb.Booster
+    rounds: int  # trees to save
+    encoder: CategoryEncoder
+    valid_predictions: pd.DataFrame  # lead_id, as_of, model_probability
+    tuned: dict[str, float]
+    cfg: TrainConfig  # the settings used, with the search's choices
+    sampling: dict
+    summary: dict
+
+
+def train_conversion_model(
+    features: pd.DataFrame, *, cfg: TrainConfig, train_rows: int
+) -> TrainingResult:
+    """Train on ``features``' training window (sampled as ``cfg.non_converter_fraction`` says,
+    ``train_rows`` being its size before sampling), early-stopped on its validation window."""
+    fraction = cfg.non_converter_fraction
+    train, valid = (features[features["split"] == s] for s in ("train", "valid"))
+    columns = feature_names(features)
+    encoder = CategoryEncoder(min_count=cfg.rare_min_count).fit(train[columns])
+    x_train, y_train = encoder.transform(train[columns]), train["label"].to_numpy()
+    x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
+    weight = sample_weights(y_train, fraction) if fraction < 1 else None
+    started = time.perf_counter()
+    # the search fits and judges on at most cfg.tuning_max_rows rows (all of a mid-sized table)
+    keep, judge = search_rows(
+        train["lead_id"], valid["lead_id"], max_rows=cfg.tuning_max_rows, seed=cfg.seed
+    )
+    tuned = {}
+    if cfg.tuning_trials:
+        sample_weight = None if weight is None else weight[keep]
+        tuned = tune(
+            x_train[keep],
+            y_train[keep],
+            x_valid[judge],
+            y_valid[judge],
+            cfg=cfg,
+            weight=sample_weight,
+        )
+    searched = time.perf_counter()
+    cfg = cfg.model_copy(update=tuned)
+    final = train_final(x_train, y_train, x_valid, y_valid, cfg=cfg, weight=weight)
+    trained = time.perf_counter()
+    rows = len(train) + len(valid) * cfg.refit
+    log.info(
+        "search %.1f s, final training %.1f s (%d rounds on %d rows)",
+        searched - started,
+        trained - searched,
+        final.rounds,
+        rows,
+    )
+    valid_metrics = classification_metrics(y_valid, final.valid_probability)
+    # on the search's rows: a million-row predict is not worth a diagnostic
+    train_metrics = classification_metrics(y_train[keep], final.booster.predict(x_train[keep]))
+    sampling = describe(train_rows, len(train), fraction, cfg.seed)
+    summary = {
+        "best_iteration": final.best_iteration,
+        "rounds": final.rounds,
+        "train_rows": len(train),
+        "train_rows_before_sampling": train_rows,
+        "non_converter_weight": sampling["non_converter_weight"],
+        "valid_rows": len(valid),
+        "features": len(columns),
+        "train_roc_auc": train_metrics["roc_auc"],
+        "train_log_loss": train_metrics["log_loss"],
+        "valid_roc_auc": valid_metrics["roc_auc"],
+        "valid_log_loss": valid_metrics["log_loss"],
+        "search_seconds": round(searched - started, 1),
+        "final_train_seconds": round(trained - searched, 1),
+    }
+    predictions = valid[["lead_id", "as_of"]].assign(model_probability=final.valid_probability)
+    return TrainingResult(
+        booster=final.booster,
+        rounds=final.rounds,
+        encoder=encoder,
+        valid_predictions=predictions,
+        tuned=tuned,
+        cfg=cfg,
+        sampling=sampling,
+        summary=summary,
+    )

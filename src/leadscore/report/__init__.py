@@ -1,0 +1,1 @@
+"""The marketer-facing HTML model report: its tables, charts, importance and breakdowns."""

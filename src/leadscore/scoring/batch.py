@@ -1,0 +1,218 @@
+"""Nightly batch scoring: every input row is scored or quarantined, and the counts reconcile.
+
+The lead table is read in chunks and each chunk fetches only its own leads' events, so memory is
+bounded by ``chunk_size`` whatever the table's size. Scores and quarantine are staged and
+committed at the end (see :mod:`leadscore.data.tables`): a run that dies leaves last night's tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadscore.data.files import write_json
+from leadscore.data.tables import RowLookup, TableRef, count_rows, read_chunks, row_lookup
+from leadscore.data.validation import (
+    QUARANTINE_COLUMNS,
+    SeenIds,
+    validate_events,
+    validate_leads,
+)
+from leadscore.data.writers import open_writer
+from leadscore.errors import DriftError, EmptyInputError, RejectRateError
+from leadscore.progress import progress
+from leadscore.scoring.drift import bin_counts, psi
+from leadscore.scoring.options import ScoringOptions
+from leadscore.scoring.scorer import SCORE_COLUMNS, TOP_BAND, Scorer
+
+log = logging.getLogger(__name__)
+FUTURE_TOLERANCE_HOURS = 0.0  # at scoring time, nothing may come from after the as-of moment
+QUARANTINE_SUFFIX = "_quarantine"
+
+
+@dataclass
+class Tally:
+    """What the chunks add up to: the run summary's counts and the drift bins."""
+
+    read: int = 0
+    scored: int = 0
+    quarantined: int = 0
+    events_read: int = 0
+    events_quarantined: int = 0
+    bands: Counter = field(default_factory=Counter)
+    drift: dict[str, np.ndarray] = field(default_factory=dict)
+    seen: SeenIds = field(default_factory=SeenIds)
+
+    def add(self, other: Tally) -> None:
+        """Add another part's counts (a partition scored elsewhere); lead ids are not merged."""
+        for name in ("read", "scored", "quarantined", "events_read", "events_quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.bands.update(other.bands)
+        for column, count in other.drift.items():
+            self.drift[column] = self.drift.get(column, 0) + count
+
+
+def score_tables(
+    scorer: Scorer,
+    leads: TableRef,
+    events: TableRef | None,
+    out: TableRef,
+    *,
+    options: ScoringOptions,
+) -> dict:
+    """Score the lead table as of ``options.as_of``; leads created after it did not exist yet.
+
+    Tonight's scores are upserted by ``lead_id`` into ``out``; the quarantine replaces the
+    previous one next to it. When more than ``options.max_reject_rate`` of the leads are
+    rejected the quarantine is written but the scores are not: last night's table stays for
+    sales to use.
+    """
+    total = count_rows(leads)
+    tally = Tally()
+    empty_scores = pd.DataFrame({c: pd.Series(dtype="str") for c in SCORE_COLUMNS})
+    empty_quarantine = pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
+    scores_out = open_writer(out, empty_scores, key="lead_id")
+    quarantine_out = open_writer(out.sibling(QUARANTINE_SUFFIX), empty_quarantine, key=None)
+    event_column = scorer.schema.events.get("lead_id", "lead_id")
+    with ExitStack() as stack:
+        stack.callback(scores_out.discard)  # after a commit there is nothing left to discard
+        stack.callback(quarantine_out.discard)
+        lookup, events_total = (
+            stack.enter_context(row_lookup(events, event_column)) if events else (None, 0)
+        )
+        bar = stack.enter_context(progress(total, "leads", f"scoring {leads}"))
+        for chunk in read_chunks(leads, options.chunk_size):
+            scores, rejected = score_chunk(scorer, chunk, lookup, as_of=options.as_of, tally=tally)
+            if len(scores):
+                scores_out.append(scores)
+            quarantine_out.append(rejected)
+            bar.update(len(chunk))
+        if tally.read == 0:
+            raise EmptyInputError(f"{leads}: the lead table is empty, there is nothing to score")
+        quarantine_out.commit()
+        events_read = events_total if events else None
+        summary = summarize(tally, leads=leads, out=out, events_total=events_read, options=options)
+        summary["kept_from_earlier_runs"] = scores_out.commit()
+    check_drift(scorer, tally, out=out, summary=summary, options=options)
+    return summary
+
+
+def summarize(
+    tally: Tally,
+    *,
+    leads: TableRef | str,
+    out: TableRef | str,
+    events_total: int | None,
+    options: ScoringOptions,
+) -> dict:
+    """The run summary; raise when the counts do not reconcile or too many leads were rejected.
+
+    ``events_total`` is the event log's size (None without a log): events not read are skipped.
+    """
+    summary = {
+        "leads": str(leads),
+        "out": str(out),
+        "read": tally.read,
+        "scored": tally.scored,
+        "quarantined": tally.quarantined,
+        "events_read": tally.events_read,
+        "events_quarantined": tally.events_quarantined,
+        "events_skipped": 0 if events_total is None else events_total - tally.events_read,
+        "bands": {str(k): int(v) for k, v in sorted(tally.bands.items())},
+        "as_of": str(options.as_of),
+    }
+    if summary["read"] != summary["scored"] + summary["quarantined"]:
+        raise AssertionError(f"batch counts do not reconcile: {summary}")
+    rate = summary["quarantined"] / summary["read"]
+    if rate > options.max_reject_rate:
+        raise RejectRateError(
+            f"{summary['quarantined']} of {summary['read']} leads rejected ({rate:.1%}) > "
+            f"--max-reject-rate {options.max_reject_rate:.1%}; the quarantine is written, the "
+            "scores are not (the previous scores table is unchanged)"
+        )
+    return summary
+
+
+def score_chunk(
+    scorer: Scorer,
+    chunk: pd.DataFrame,
+    lookup: RowLookup | None,
+    *,
+    as_of: pd.Timestamp,
+    tally: Tally,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate, featurize and score one chunk; add its counts to ``tally``."""
+    leads = validate_leads(
+        chunk,
+        schema=scorer.schema,
+        now=as_of,
+        future_tolerance_hours=FUTURE_TOLERANCE_HOURS,
+        seen=tally.seen,
+    )
+    rejected = [leads.quarantine]
+    events = None
+    if lookup is not None and len(leads.valid):
+        ids = leads.valid["lead_id"]
+        raw = lookup(ids.tolist())
+        # events after the as-of moment are valid, only not yet known then (features skip them)
+        now = pd.Timestamp.now(tz="UTC")
+        checked = validate_events(
+            raw, ids, schema=scorer.schema, now=now, future_tolerance_hours=FUTURE_TOLERANCE_HOURS
+        )
+        events = checked.valid
+        rejected.append(checked.quarantine.assign(reason="event:" + checked.quarantine["reason"]))
+        tally.events_read += len(raw)
+        tally.events_quarantined += len(checked.quarantine)
+    quarantine = pd.concat(rejected, ignore_index=True)[QUARANTINE_COLUMNS].astype("str")
+    tally.read += leads.n_input
+    tally.quarantined += len(leads.quarantine)
+    if leads.valid.empty:
+        return leads.valid, quarantine
+    features = scorer.featurize(leads.valid, events, as_of)
+    scores = scorer.scores_table(features, explain_bands=TOP_BAND)
+    tally.scored += len(scores)
+    tally.bands.update(scores["band"].tolist())
+    if scorer.drift_reference is not None:
+        counts = bin_counts(
+            scorer.drift_reference, features.assign(probability=scores["probability"].to_numpy())
+        )
+        for column, count in counts.items():
+            tally.drift[column] = tally.drift.get(column, 0) + count
+    return scores, quarantine
+
+
+def check_drift(
+    scorer: Scorer,
+    tally: Tally,
+    *,
+    out: TableRef,
+    summary: dict,
+    options: ScoringOptions,
+) -> None:
+    """PSI of tonight's table against the training profile: into the summary and a JSON file."""
+    if scorer.drift_reference is None or not tally.drift:
+        return
+    summary["drift_psi"] = {
+        k: round(v, 4) for k, v in psi(scorer.drift_reference, tally.drift).items()
+    }
+    write_json(summary["drift_psi"], drift_path(out))
+    threshold = options.drift_threshold
+    drifted = sorted(k for k, v in summary["drift_psi"].items() if v > threshold)
+    if drifted:
+        log.warning("drift above PSI %.2f in: %s", threshold, ", ".join(drifted))
+        if options.fail_on_drift:
+            raise DriftError(f"PSI above {threshold} in {drifted}; see {drift_path(out)}")
+
+
+def drift_path(out: TableRef) -> Path:
+    """The drift JSON beside a file output, or ``<table>_drift.json`` in the working folder."""
+    if out.kind in ("parquet", "csv"):
+        path = Path(out.location)
+        return path.with_name(f"{path.stem}_drift.json")
+    return Path(f"{out.table}_drift.json")

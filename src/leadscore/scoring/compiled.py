@@ -1,0 +1,136 @@
+"""Compiled tree inference: the LightGBM model as machine code, trusted only once it is checked.
+
+LightGBM's own ``predict`` walks every tree of every row through a generic interpreter; lleaves
+compiles the same ``model.txt`` with LLVM into straight-line comparisons, many times faster for a
+nightly table and for one online row alike. The object code is built once, at export, and kept in
+the bundle beside the model. It is used only when it can be trusted:
+
+- it was compiled from this very ``model.txt`` (its SHA-256 is recorded),
+- for this kind of machine (the LLVM target triple; the code targets the triple's generic CPU, so
+  it runs on any processor of that architecture),
+- and, once loaded, it reproduces ``Booster.predict`` to 1e-9 on rows stored with it.
+
+Otherwise the scorer warns why and predicts with the Booster: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from importlib.metadata import version
+from pathlib import Path
+from typing import Protocol
+
+import lightgbm as lgb
+import numpy as np
+
+from leadscore.scoring.bundle import COMPILED_DIR
+
+log = logging.getLogger(__name__)
+
+OBJECT_FILE = "model.o"  # lleaves' cached object code of model.txt
+INFO_FILE = "compiled.json"  # what it was compiled from and for
+SAMPLE_FILE = "sample.npy"  # encoded rows the loader checks it on
+TOLERANCE = 1e-9
+GENERIC_CPU = "generic"  # no host-specific instructions: any CPU of the triple runs the code
+ONE_THREAD_BELOW = 10_000  # rows; a thread pool costs more than it saves on fewer
+
+
+class Predictor(Protocol):
+    """What scoring needs from the model: probabilities of rows of the encoded float matrix."""
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray: ...
+
+
+class BoosterPredictor:
+    """The LightGBM Booster itself: the reference, and the fallback."""
+
+    def __init__(self, booster: lgb.Booster) -> None:
+        self.booster = booster
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        return self.booster.predict(matrix)
+
+
+class CompiledPredictor:
+    """lleaves' compiled forest; rows are split over threads only for large inputs."""
+
+    def __init__(self, forest: object) -> None:
+        self.forest = forest
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        jobs = 1 if len(matrix) < ONE_THREAD_BELOW else os.cpu_count()
+        return self.forest.predict(np.ascontiguousarray(matrix, dtype=np.float64), n_jobs=jobs)
+
+
+def compile_booster(model_file: Path, sample: np.ndarray, *, out_dir: Path) -> dict:
+    """Compile ``model_file`` into ``out_dir`` with the rows the loader will check it on.
+
+    Returns what was recorded in ``compiled.json``.
+    """
+    import lleaves
+    import llvmlite.binding as llvm
+
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    forest = lleaves.Model(model_file=str(model_file))
+    forest.compile(cache=str(out_dir / OBJECT_FILE), target_cpu=GENERIC_CPU, target_cpu_features="")
+    np.save(out_dir / SAMPLE_FILE, np.ascontiguousarray(sample, dtype=np.float64))
+    info = {
+        "model_sha256": _sha256(model_file),
+        "target_triple": llvm.get_process_triple(),
+        "target_cpu": GENERIC_CPU,
+        "lleaves": version("lleaves"),
+        "llvmlite": version("llvmlite"),
+        "sample_rows": len(sample),
+    }
+    (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def load_predictor(bundle: Path, booster: lgb.Booster, model_file: Path) -> Predictor:
+    """The bundle's compiled trees if they are there and check out, else the Booster."""
+    folder = bundle / COMPILED_DIR
+    if not (folder / INFO_FILE).exists():
+        return BoosterPredictor(booster)  # a bundle before export, e.g. evaluation's
+    try:
+        return _load_checked(folder, booster, model_file)
+    except Exception as exc:  # any failure means: do not trust it
+        warnings.warn(
+            f"{folder}: compiled model not used ({exc}); scoring with LightGBM's own predict, "
+            "which gives the same scores more slowly",
+            stacklevel=2,
+        )
+        return BoosterPredictor(booster)
+
+
+def _load_checked(folder: Path, booster: lgb.Booster, model_file: Path) -> CompiledPredictor:
+    import lleaves
+    import llvmlite.binding as llvm
+
+    info = json.loads((folder / INFO_FILE).read_text())
+    if info["model_sha256"] != _sha256(model_file):
+        raise ValueError("it was compiled from another model.txt")
+    if info["target_triple"] != llvm.get_process_triple():
+        raise ValueError(f"it was compiled for {info['target_triple']}")
+    # lleaves loads its cache from a path; a private copy keeps a read-only bundle usable
+    with tempfile.TemporaryDirectory(prefix="leadscore-compiled-") as tmp:
+        cache = Path(tmp) / OBJECT_FILE
+        shutil.copyfile(folder / OBJECT_FILE, cache)
+        forest = lleaves.Model(model_file=str(model_file))
+        forest.compile(cache=str(cache), target_cpu=GENERIC_CPU, target_cpu_features="")
+    model = CompiledPredictor(forest)
+    sample = np.load(folder / SAMPLE_FILE)
+    gap = float(np.max(np.abs(model.predict(sample) - booster.predict(sample)), initial=0.0))
+    if not gap <= TOLERANCE:
+        raise ValueError(f"it differs from the Booster by {gap:.3g} on its check rows")
+    return model
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,11 @@
+"""The MLflow "models from code" entry point of the artifact.
+
+MLflow stores this file in ``models/lead_scorer`` instead of a cloudpickle of the model object, so
+the artifact holds only plain files (this code, JSON, YAML and LightGBM's text model).
+"""
+
+import mlflow
+
+from leadscore.scoring.artifact import PyfuncScorer
+
+mlflow.models.set_model(PyfuncScorer())

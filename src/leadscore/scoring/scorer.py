@@ -1,0 +1,164 @@
+"""The one object that turns leads into scores, for evaluation, batch, API and pyfunc alike.
+
+It is built only from the bundle's saved, plain-format state (JSON, YAML, LightGBM text), so
+every way of scoring reads the same files and therefore gives the same numbers. Scoring is two
+steps whatever the container: :meth:`Scorer.featurize` (leads as a DataFrame, or as numpy
+columns for an online request) and :meth:`Scorer.score`; :meth:`Scorer.scores_table` wraps the
+second in the scores table of the design.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from leadscore.config import FeaturizeConfig, SchemaConfig
+from leadscore.data.files import read_json
+from leadscore.features import CategoryEncoder, build_features, feature_columns
+from leadscore.features.cleaning import Columns, column
+from leadscore.modeling.calibration import Blend, Calibrator
+from leadscore.modeling.fit_score import FitRules, apply_fit_rules, load_fit_rules
+from leadscore.modeling.thresholds import BANDS, assign_band
+from leadscore.scoring.bundle import (
+    BOOSTER_FILE,
+    CALIBRATION_FILE,
+    DRIFT_FILE,
+    ENCODER_FILE,
+    FEATURES_FILE,
+    FIT_RULES_FILE,
+)
+from leadscore.scoring.compiled import ONE_THREAD_BELOW, BoosterPredictor, Predictor, load_predictor
+from leadscore.scoring.reasons import Signals, explain
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "lead_id",
+    "as_of",
+    "probability",
+    "score",
+    "model_probability",
+    "fit_score",
+    "fit_grade",
+    "band",
+    "reasons",
+    "fit_rules",
+    "model_version",
+    "scored_at",
+)
+TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run writes
+
+
+@dataclass(frozen=True)
+class Scorer:
+    featurize_cfg: FeaturizeConfig
+    schema: SchemaConfig
+    encoder: CategoryEncoder
+    booster: lgb.Booster
+    fit_rules: FitRules
+    blend: Blend
+    calibrator: Calibrator
+    thresholds: dict[str, float]
+    model_version: str
+    drift_reference: dict | None = None  # training-window profile, in exported artifacts
+    predictor: Predictor | None = None  # compiled trees of exported artifacts; None: the Booster
+
+    @classmethod
+    def load(cls, bundle: str | Path, *, model_version: str = "dev") -> Scorer:
+        """The scorer of a bundle folder (``data/model``, or the one inside an artifact)."""
+        bundle = Path(bundle)
+        features = read_json(bundle / FEATURES_FILE)
+        calibration = read_json(bundle / CALIBRATION_FILE)
+        schema = SchemaConfig.model_validate(features["schema"])
+        booster = lgb.Booster(model_file=str(bundle / BOOSTER_FILE))
+        drift = bundle / DRIFT_FILE
+        return cls(
+            featurize_cfg=FeaturizeConfig.model_validate(features["featurize"]),
+            schema=schema,
+            encoder=CategoryEncoder.from_dict(read_json(bundle / ENCODER_FILE)),
+            booster=booster,
+            fit_rules=load_fit_rules(bundle / FIT_RULES_FILE, tuple(schema.declared())),
+            blend=Blend(**calibration["blend"]),
+            calibrator=Calibrator(**calibration["calibrator"]),
+            thresholds=calibration["thresholds"],
+            model_version=model_version,
+            drift_reference=read_json(drift) if drift.exists() else None,
+            predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE),
+        )
+
+    @cached_property
+    def signals(self) -> Signals:
+        """The grouping of this model's features that reasons use."""
+        return Signals.of(list(self.encoder.feature_names_in_), self.schema)
+
+    def featurize(
+        self, leads: Columns, events: Columns | None, as_of: pd.Timestamp | pd.Series | np.ndarray
+    ) -> Columns:
+        """Features of validated, canonical leads as of a moment (one, or one per lead), built by
+        the same function that built the training snapshots.
+
+        A DataFrame of leads gives a DataFrame (keys first); numpy columns by name (an online
+        request, where a pandas frame would cost milliseconds) give numpy columns, ``as_of``
+        then being naive UTC ``datetime64`` moments.
+        """
+        if not isinstance(leads, pd.DataFrame):
+            snapshots = {"lead_id": column(leads, "lead_id"), "as_of": as_of}
+            return feature_columns(snapshots, leads, events, self.featurize_cfg, self.schema)
+        moments = pd.to_datetime(as_of.array if isinstance(as_of, pd.Series) else as_of, utc=True)
+        snapshots = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "as_of": moments})
+        return build_features(snapshots, leads, events, self.featurize_cfg, self.schema)
+
+    def score(
+        self, features: Columns, *, explain_bands: tuple[str, ...] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Probability, score, blend parts, band, reasons and fired fit rules of feature columns
+        (a DataFrame or numpy arrays by name), one entry per row.
+
+        Reasons need exact TreeSHAP, which costs far more than the score itself; with
+        ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
+        what a nightly run needs: sales reads the reasons of the leads it will call.
+        """
+        encoded = self.encoder.matrix(features)
+        model_p = (self.predictor or BoosterPredictor(self.booster)).predict(encoded)
+        fit = apply_fit_rules(features, self.fit_rules)
+        probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
+        band = assign_band(probability, self.thresholds)
+        wanted = np.ones(len(band), bool) if explain_bands is None else np.isin(band, explain_bands)
+        reasons = np.full(len(band), "", dtype=object)
+        if wanted.any():
+            rows = encoded[wanted]
+            # OpenMP threads for a few rows only add wake-ups, and wait for a busy core
+            threads = {"num_threads": 1} if len(rows) < ONE_THREAD_BELOW else {}
+            contributions = self.booster.predict(rows, pred_contrib=True, **threads)[:, :-1]
+            values = self.encoder.decoded(encoded[wanted])
+            reasons[wanted] = explain(contributions, values, self.signals)
+        return {
+            "probability": probability,
+            "score": np.rint(probability * 100).astype("int64"),
+            "model_probability": model_p,
+            "fit_score": np.round(fit["fit_score"], 1),
+            "fit_grade": fit["fit_grade"],
+            "band": band,
+            "reasons": reasons,
+            "fit_rules": fit["fit_rules"],
+        }
+
+    def scores_table(
+        self, features: pd.DataFrame, *, explain_bands: tuple[str, ...] | None = None
+    ) -> pd.DataFrame:
+        """The scores table of the design (:data:`SCORE_COLUMNS`) for featurized rows."""
+        scores = self.score(features, explain_bands=explain_bands)
+        text = {k: pd.array(v, dtype="str") if v.dtype == object else v for k, v in scores.items()}
+        return pd.DataFrame(
+            {
+                "lead_id": features["lead_id"].to_numpy(),
+                "as_of": features["as_of"].array,
+                **text,
+                "model_version": self.model_version,
+                "scored_at": pd.Timestamp.now(tz="UTC"),
+            },
+            columns=list(SCORE_COLUMNS),
+        )

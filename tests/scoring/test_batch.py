@@ -1,0 +1,304 @@
+"""Nightly batch scoring against every kind of table it reads and writes, with the real artifact.
+
+Each backend is the real thing: Parquet and CSV files, a DuckDB file, SQLite, and a PostgreSQL
+server over TCP (started by `.ci/run`; in CI a missing server fails these tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import uuid
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from leadscore.data.tables import parse_table_uri, read_all
+from leadscore.errors import EmptyInputError, InputError, RejectRateError, SchemaError
+from leadscore.scoring.artifact import load_scorer
+from leadscore.scoring.batch import score_tables
+from leadscore.scoring.options import ScoringOptions
+from support import run
+
+pytestmark = pytest.mark.slow
+AS_OF = pd.Timestamp("2026-10-01", tz="UTC")
+POSTGRES_URL = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
+BACKENDS = ["parquet", "csv", "duckdb", "sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="module")
+def scorer(project):
+    return load_scorer(project[0] / "models/lead_scorer")
+
+
+@pytest.fixture(scope="module")
+def tonight(project) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """400 leads of the demo table with malformed rows of every kind the validator knows.
+
+    (The demo schema has no pre-aggregated count columns, so the two count reasons are covered
+    by tests/test_validation.py instead.)
+    """
+    root = project[0]
+    leads = pd.read_parquet(root / "data/raw/leads.parquet").head(400).reset_index(drop=True)
+    leads = leads.astype({"created_at": "object", "converted_at": "object", "converted": "object"})
+    bad = {
+        0: ("lead_id", None),  # missing_lead_id
+        1: ("created_at", None),  # missing_created_at
+        2: ("created_at", "not a date"),  # unparseable_created_at
+        3: ("created_at", "2027-01-01T00:00:00Z"),  # created_at_in_future
+        4: ("converted", 7),  # invalid_converted
+        5: ("converted_at", "soon"),  # unparseable_converted_at
+        6: ("converted_at", "2020-01-01T00:00:00Z"),  # converted_before_created
+    }
+    for row, (column, value) in bad.items():
+        leads.at[row, column] = value
+    copies = leads.iloc[[10, 250]].copy()  # duplicate_lead_id, in the same or another chunk
+    leads = pd.concat([leads, copies], ignore_index=True)
+    leads = leads.astype({"created_at": "str", "converted_at": "str", "converted": "str"})
+    leads = leads.replace({"None": None, "NaT": None, "<NA>": None})
+    events = pd.read_parquet(root / "data/raw/events.parquet")
+    events = events[events["lead_id"].isin(leads["lead_id"])].reset_index(drop=True)
+    events = events.astype({"ts": "str"})
+    of_a_valid_lead = events.index[events["lead_id"] == leads.at[20, "lead_id"]]
+    events.loc[of_a_valid_lead[0], "ts"] = "garbage"  # event:unparseable_ts
+    events.loc[of_a_valid_lead[1], "event_type"] = None  # event:missing_event_type
+    return leads, events
+
+
+@pytest.fixture
+def place(tmp_path, monkeypatch):
+    """Put frames as tables of one backend and return their URIs, plus a "scores" URI there.
+
+    PostgreSQL tables get unique names and are dropped afterwards. The test runs in
+    ``tmp_path``, where a database output's drift file (``<table>_drift.json``) is written.
+    """
+    monkeypatch.chdir(tmp_path)
+    created: list[str] = []
+
+    def uri(backend: str, name: str) -> str:
+        if backend in ("parquet", "csv"):
+            return str(tmp_path / f"{name}.{backend}")
+        if backend == "duckdb":
+            return f"duckdb:///{tmp_path / 'crm.duckdb'}#{name}"
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / 'crm.db'}#{name}"
+        table = f"{name}_{uuid.uuid4().hex[:8]}"
+        created.extend([table, f"{table}_quarantine", f"{table}__staging"])
+        return f"{_postgres()}#{table}"
+
+    def put(backend: str, frames: dict[str, pd.DataFrame]) -> dict[str, str]:
+        uris = {name: uri(backend, name) for name in [*frames, "scores"]}
+        for name, frame in frames.items():
+            ref = parse_table_uri(uris[name])
+            if backend == "parquet":
+                frame.to_parquet(ref.location)
+            elif backend == "csv":
+                frame.to_csv(ref.location, index=False)
+            elif backend == "duckdb":
+                with duckdb.connect(ref.location) as con:
+                    con.register("frame", frame)
+                    con.execute(f'CREATE OR REPLACE TABLE "{ref.table}" AS SELECT * FROM frame')
+            else:
+                engine = sa.create_engine(ref.location)
+                frame.to_sql(ref.table, engine, index=False, if_exists="replace")
+        return uris
+
+    yield put
+    if POSTGRES_URL and created:
+        with sa.create_engine(POSTGRES_URL).begin() as conn:
+            for table in created:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+
+
+def _postgres() -> str:
+    """The test server's URL; without one this fails in CI and skips on a laptop."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    message = "LEADSCORE_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _score(scorer, uris: dict[str, str], chunk_size: int = 100, as_of=AS_OF, **kwargs) -> dict:
+    options = ScoringOptions(
+        as_of=as_of,
+        max_reject_rate=kwargs.pop("max_reject_rate", 0.2),
+        chunk_size=chunk_size,
+        **kwargs,
+    )
+    return score_tables(
+        scorer,
+        parse_table_uri(uris["leads"]),
+        parse_table_uri(uris["events"]) if "events" in uris else None,
+        parse_table_uri(uris["scores"]),
+        options=options,
+    )
+
+
+def _table(uri: str, suffix: str = "") -> pd.DataFrame:
+    frame = read_all(parse_table_uri(uri).sibling(suffix))
+    return frame.sort_values(["lead_id", *frame.columns[1:2]]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def reference(scorer, tonight, tmp_path_factory) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """Tonight scored from Parquet in one chunk: what every other way must reproduce."""
+    folder = tmp_path_factory.mktemp("reference")
+    leads, events = tonight
+    leads.to_parquet(folder / "leads.parquet")
+    events.to_parquet(folder / "events.parquet")
+    uris = {n: str(folder / f"{n}.parquet") for n in ("leads", "events", "scores")}
+    summary = _score(scorer, uris, chunk_size=10**6)
+    quarantine = _table(uris["scores"], "_quarantine")
+    return summary, _table(uris["scores"]), quarantine
+
+
+def test_every_malformed_row_is_quarantined_and_the_counts_reconcile(reference, tonight):
+    summary, scores, quarantine = reference
+    assert summary["read"] == len(tonight[0]) == summary["scored"] + summary["quarantined"]
+    # events of quarantined leads are not read: skipped, not lost
+    assert summary["events_read"] + summary["events_skipped"] == len(tonight[1])
+    assert summary["events_skipped"] > 0
+    assert sorted(quarantine["reason"]) == sorted(
+        [
+            "missing_lead_id", "missing_created_at", "unparseable_created_at",
+            "created_at_in_future", "invalid_converted", "unparseable_converted_at",
+            "converted_before_created", "duplicate_lead_id", "duplicate_lead_id",
+            "event:unparseable_ts", "event:missing_event_type",
+        ]
+    )  # fmt: skip
+    assert len(scores) == summary["scored"] == scores["lead_id"].nunique()
+    assert sum(summary["bands"].values()) == summary["scored"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_backend_scores_like_parquet_and_reruns_replace(backend, scorer, tonight, place,
+                                                             reference):  # fmt: skip
+    summary, expected, expected_quarantine = reference
+    leads, events = tonight
+    uris = place(backend, {"leads": leads, "events": events})
+    first = _score(scorer, uris, chunk_size=64)  # several chunks, a duplicate across two
+    again = _score(scorer, uris, chunk_size=64)
+    for key in ("read", "scored", "quarantined", "events_read", "bands"):
+        assert first[key] == summary[key], key
+    assert (first["kept_from_earlier_runs"], again["kept_from_earlier_runs"]) == (0, 0)
+    got = _table(uris["scores"])
+    assert len(got) == len(expected) == got["lead_id"].nunique()  # two runs, no duplicates
+    np.testing.assert_allclose(
+        got["probability"].astype(float), expected["probability"], rtol=0, atol=1e-12
+    )
+    for column in ("lead_id", "band", "reasons", "fit_grade"):
+        assert got[column].astype(str).tolist() == expected[column].astype(str).tolist(), column
+    quarantine = _table(uris["scores"], "_quarantine")
+    assert sorted(quarantine["reason"]) == sorted(expected_quarantine["reason"])
+
+
+def test_chunked_scoring_gives_the_unchunked_table(scorer, tonight, place, reference):
+    _, expected, _ = reference
+    uris = place("parquet", {"leads": tonight[0], "events": tonight[1]})
+    _score(scorer, uris, chunk_size=37)
+    got = _table(uris["scores"])
+    pd.testing.assert_frame_equal(got.drop(columns="scored_at"),
+                                  expected.drop(columns="scored_at"))  # fmt: skip
+
+
+def test_a_later_night_upserts_and_keeps_leads_not_in_tonights_table(scorer, tonight, place):
+    leads, events = tonight
+    later = AS_OF + pd.Timedelta(days=1)
+    uris = place("sqlite", {"leads": leads.iloc[:200], "events": events})
+    _score(scorer, uris, chunk_size=50)
+    first = set(_table(uris["scores"])["lead_id"])
+    place("sqlite", {"leads": leads.iloc[150:]})  # tonight's table replaces yesterday's
+    summary = _score(scorer, uris, chunk_size=50, as_of=later)
+    table = _table(uris["scores"])
+    assert table["lead_id"].is_unique
+    as_of = pd.to_datetime(table["as_of"], utc=True)
+    tonight_ids = set(table.loc[as_of == later, "lead_id"])
+    kept_ids = set(table.loc[as_of == AS_OF, "lead_id"])
+    assert len(tonight_ids) == summary["scored"]
+    assert kept_ids == first - tonight_ids and len(kept_ids) == summary["kept_from_earlier_runs"]
+    assert kept_ids and first & tonight_ids  # both cases happened
+
+
+def test_errors_have_their_exit_codes_and_keep_the_previous_scores(scorer, tonight, place):
+    leads, events = tonight
+    uris = place("parquet", {"leads": leads, "events": events})
+    _score(scorer, uris)
+    before = Path(uris["scores"]).read_bytes()
+    with pytest.raises(RejectRateError):
+        _score(scorer, uris, chunk_size=100, max_reject_rate=0.01)
+    assert Path(uris["scores"]).read_bytes() == before
+    assert not [p for p in Path(uris["scores"]).parent.iterdir() if p.name.startswith(".")]
+    with pytest.raises(InputError, match="no such file"):
+        _score(
+            scorer, {**uris, "events": uris["events"].replace("events", "missing")}, chunk_size=100
+        )
+    with pytest.raises(InputError, match="no table 'nope'"):
+        _score(scorer, {**uris, "leads": f"sqlite:///{Path(uris['scores']).parent}/x.db#nope"},
+               chunk_size=100)  # fmt: skip
+    no_ids = place("csv", {"leads": leads.drop(columns="lead_id")})
+    with pytest.raises(SchemaError, match="lead_id"):
+        _score(scorer, {**no_ids, "scores": uris["scores"]}, chunk_size=100)
+    empty = place("duckdb", {"leads": leads.iloc[:0]})
+    with pytest.raises(EmptyInputError):
+        _score(scorer, {**empty, "scores": uris["scores"]}, chunk_size=100)
+    assert Path(uris["scores"]).read_bytes() == before
+
+
+def _cli_score(root: Path, out: str, as_of: str, chunk_size: int) -> list[str]:
+    return ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+            "--leads", str(root / "data/raw/leads.parquet"),
+            "--events", str(root / "data/raw/events.parquet"),
+            "--out", out, "--as-of", as_of, "--chunk-size", str(chunk_size)]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["parquet", "sqlite"])
+def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, project,
+                                                                       tmp_path):  # fmt: skip
+    root, env = project
+    out = str(tmp_path / "scores.parquet") if backend == "parquet" else (
+        f"sqlite:///{tmp_path / 'crm.db'}#scores")  # fmt: skip
+    run(_cli_score(root, out, "2026-10-01", 1000), tmp_path, env)
+    before = _table(out)
+    night = subprocess.Popen(
+        _cli_score(root, out, "2026-10-02", 20), cwd=tmp_path, env=env, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for line in night.stderr:  # the first progress line: scoring is under way
+        if " leads of " in line:
+            night.send_signal(signal.SIGKILL)
+            break
+    assert night.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
+    pd.testing.assert_frame_equal(_table(out), before)
+    rerun = json.loads(run(_cli_score(root, out, "2026-10-02", 500), tmp_path, env).stdout)
+    after = _table(out)
+    assert len(after) == rerun["scored"] + rerun["kept_from_earlier_runs"]
+    assert (pd.to_datetime(after["as_of"], utc=True) == pd.Timestamp("2026-10-02", tz="UTC")).all()
+    if backend == "parquet":
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "scores.parquet",
+            "scores_drift.json",
+            "scores_quarantine.parquet",
+        ]
+    else:
+        tables = sa.inspect(sa.create_engine(out.split("#")[0])).get_table_names()
+        assert sorted(tables) == ["scores", "scores_quarantine"]
+
+
+def test_command_line_errors_have_their_exit_codes(project, tmp_path):
+    root, env = project
+    unknown_format = _cli_score(root, "scores.txt", "2026-10-01", 100)
+    bad_moment = _cli_score(root, "s.parquet", "yesterday-ish", 100)
+    missing_table = [*_cli_score(root, "s.parquet", "2026-10-01", 100), "--leads",
+                     f"sqlite:///{tmp_path / 'x.db'}#leads"]  # fmt: skip
+    for code, cmd in [(2, unknown_format), (2, bad_moment), (3, missing_table)]:
+        done = run(cmd, tmp_path, env, check=False)
+        assert done.returncode == code, (cmd, done.stderr)
+        assert "error:" in done.stderr and "Traceback" not in done.stderr
