@@ -126,7 +126,8 @@ def test_batch_scoring_reconciles_and_matches_pyfunc(project):
     direct = load_scorer(root / "models/lead_scorer")
     sample = leads.iloc[1:50].drop(columns=["converted", "converted_at"]).assign(as_of=as_of)
     via_pyfunc = pyfunc.predict(sample)
-    via_scorer = direct.score(sample.drop(columns="as_of"), None, pd.Timestamp(as_of))
+    canonical = sample.drop(columns="as_of")
+    via_scorer = direct.score(direct.featurize(canonical, None, pd.Timestamp(as_of)))
     np.testing.assert_allclose(
         via_pyfunc["probability"], via_scorer["probability"], rtol=0, atol=1e-12
     )
