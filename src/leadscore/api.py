@@ -2,10 +2,10 @@
 
 FastAPI on uvicorn. The model is loaded once at start-up. ``POST /score`` (one lead, a few
 milliseconds of CPU) runs on the event loop: scoring holds the GIL nearly throughout, so FastAPI's
-thread pool bought no parallelism, only two hand-offs between threads per request (it validates
-a plain ``def`` endpoint's answer in the pool too): 8.3 ms of CPU per request over two threads
-before, 6.4-7.7 ms on the loop alone after. ``POST /score/batch`` (up to ``max_batch`` leads)
-stays a plain ``def`` in the pool, so a large batch does not hold up other requests. Request
+thread pool would buy no parallelism, only two hand-offs between threads per request (it
+validates a plain ``def`` endpoint's answer in the pool too). ``POST /score/batch`` (up to
+``max_batch`` leads) stays a plain ``def`` in the pool, so a large batch does not hold up other
+requests. Request
 models are generated from the data contract, so a wrong type is a 422 that names the field.
 Personal fields are accepted (their validity is a feature) but never logged.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -129,49 +130,30 @@ def create_app(
     """The app for an exported artifact; API keys come from ``LEADSCORE_API_KEYS``."""
     scorer = load_scorer(artifact)
     metadata = read_json(bundle_path(artifact) / METADATA_FILE)
-    keys = [k for k in os.environ.get(API_KEYS_ENV, "").split(",") if k]
-    header = APIKeyHeader(name="X-API-Key", auto_error=False)
-
-    async def authorised(key: str | None = Security(header)) -> None:
-        """A constant-time comparison: run on the event loop, not handed to a worker thread."""
-        if keys and not any(hmac.compare_digest(key or "", k) for k in keys):
-            raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
-
+    about = {
+        key: metadata[key]
+        for key in ("model_version", "mlflow_run_id", "data_fingerprint", "git_commit")
+    }
+    about |= {"thresholds": scorer.thresholds, "metrics": metadata["metrics"]}
+    about["input_schema"] = read_json(bundle_path(artifact) / INPUT_SCHEMA_FILE)
     app = FastAPI(title="leadscore", version=str(metadata["model_version"]))
-
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    guarded = {"dependencies": [Depends(_key_check())], "responses": UNAUTHORISED}
+    scoring = guarded | {"responses": UNAUTHORISED | TOO_LARGE | UNREADABLE}
 
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "model_version": scorer.model_version}
 
-    @app.get("/model", dependencies=[Depends(authorised)], responses=UNAUTHORISED)
+    @app.get("/model", **guarded)
     def model_info() -> dict[str, Any]:
-        return {
-            "model_version": metadata["model_version"],
-            "mlflow_run_id": metadata["mlflow_run_id"],
-            "data_fingerprint": metadata["data_fingerprint"],
-            "git_commit": metadata["git_commit"],
-            "thresholds": scorer.thresholds,
-            "metrics": metadata["metrics"],
-            "input_schema": read_json(bundle_path(artifact) / INPUT_SCHEMA_FILE),
-        }
+        return about
 
-    @app.post(
-        "/score",
-        response_model=Score,
-        dependencies=[Depends(authorised)],
-        responses=UNAUTHORISED | TOO_LARGE | UNREADABLE,
-    )
+    @app.post("/score", response_model=Score, **scoring)
     async def score_one(request: ScoreRequest) -> dict[str, Any]:
         return _score(scorer, [request])[0]
 
-    @app.post(
-        "/score/batch",
-        response_model=list[Score],
-        dependencies=[Depends(authorised)],
-        responses=UNAUTHORISED | TOO_LARGE | UNREADABLE,
-    )
+    @app.post("/score/batch", response_model=list[Score], **scoring)
     def score_batch(request: BatchRequest) -> list[dict[str, Any]]:
         if len(request.leads) > max_batch:
             raise HTTPException(413, f"at most {max_batch} leads per batch request")
@@ -183,6 +165,19 @@ def create_app(
         return _score(scorer, request.leads) if request.leads else []
 
     return app
+
+
+def _key_check() -> Callable[..., Awaitable[None]]:
+    """The dependency that checks ``X-API-Key`` against ``LEADSCORE_API_KEYS`` (when set)."""
+    keys = [k for k in os.environ.get(API_KEYS_ENV, "").split(",") if k]
+    header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+    async def authorised(key: str | None = Security(header)) -> None:
+        """A constant-time comparison: run on the event loop, not handed to a worker thread."""
+        if keys and not any(hmac.compare_digest(key or "", k) for k in keys):
+            raise HTTPException(status_code=401, detail="missing or wrong X-API-Key")
+
+    return authorised
 
 
 class BodyLimit:

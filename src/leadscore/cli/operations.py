@@ -28,34 +28,45 @@ class Engine(enum.StrEnum):
     dask = "dask"
 
 
+ArtifactOpt = Annotated[Path, typer.Option(help="Exported artifact directory.")]
+LeadsOpt = Annotated[str, typer.Option(help=f"Lead table: {TABLE_URI_HELP}")]
+OutOpt = Annotated[str, typer.Option(help="Scores table (upserted by lead_id), same URI forms.")]
+EventsOpt = Annotated[str | None, typer.Option(help="Engagement event log, same forms.")]
+AsOfOpt = Annotated[str | None, typer.Option(help="Scoring moment (default: now, UTC).")]
+RejectOpt = Annotated[float, typer.Option(min=0, max=1, help="Most leads quarantined (share).")]
+DriftOpt = Annotated[
+    float, typer.Option(min=0, help="Warn when a PSI exceeds this (score, top features).")
+]
+FailDriftOpt = Annotated[bool, typer.Option(help="Exit with code 8 on drift.")]
+ChunkOpt = Annotated[
+    int, typer.Option(min=1, help="Leads per chunk; memory grows with it, not the table.")
+]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        help="local: this process. dask: a Dask cluster; --leads, --events and --out are "
+        "then folders of Parquet files partitioned by lead id (see the docs)."
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
+]
+
+
 @verb
 def score(
-    model: Annotated[Path, typer.Option(help="Exported artifact directory.")],
-    leads: Annotated[str, typer.Option(help=f"Lead table: {TABLE_URI_HELP}")],
-    out: Annotated[str, typer.Option(help="Scores table (upserted by lead_id), same URI forms.")],
-    events: Annotated[str | None, typer.Option(help="Engagement event log, same forms.")] = None,
-    as_of: Annotated[str | None, typer.Option(help="Scoring moment (default: now, UTC).")] = None,
-    max_reject_rate: Annotated[float, typer.Option(min=0, max=1)] = ScoringOptions.max_reject_rate,
-    drift_threshold: Annotated[
-        float, typer.Option(min=0, help="Warn when a PSI exceeds this (score, top features).")
-    ] = ScoringOptions.drift_threshold,
-    fail_on_drift: Annotated[
-        bool, typer.Option(help="Exit with code 8 on drift.")
-    ] = ScoringOptions.fail_on_drift,
-    chunk_size: Annotated[
-        int, typer.Option(min=1, help="Leads per chunk; memory grows with it, not the table.")
-    ] = ScoringOptions.chunk_size,
-    engine: Annotated[
-        Engine,
-        typer.Option(
-            help="local: this process. dask: a Dask cluster; --leads, --events and --out are "
-            "then folders of Parquet files partitioned by lead id (see the docs)."
-        ),
-    ] = Engine.local,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine)."),
-    ] = None,
+    model: ArtifactOpt,
+    leads: LeadsOpt,
+    out: OutOpt,
+    events: EventsOpt = None,
+    as_of: AsOfOpt = None,
+    max_reject_rate: RejectOpt = ScoringOptions.max_reject_rate,
+    drift_threshold: DriftOpt = ScoringOptions.drift_threshold,
+    fail_on_drift: FailDriftOpt = ScoringOptions.fail_on_drift,
+    chunk_size: ChunkOpt = ScoringOptions.chunk_size,
+    engine: EngineOpt = Engine.local,
+    scheduler: SchedulerOpt = None,
 ) -> dict:
     """Score a lead table with an exported model; rejected rows go to a quarantine beside it."""
     try:
@@ -108,9 +119,7 @@ def promote(
 
 @app.command()
 def serve(
-    model: Annotated[Path, typer.Option(help="Exported artifact directory.")] = Path(
-        "models/lead_scorer"
-    ),
+    model: ArtifactOpt = Path("models/lead_scorer"),
     host: str = "127.0.0.1",
     port: int = 8000,
     max_batch: Annotated[int, typer.Option(min=1, help="Leads per /score/batch call.")] = 1000,

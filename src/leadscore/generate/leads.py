@@ -49,6 +49,19 @@ HOUR_WEIGHT = np.array(
     ]
 )
 PLACEHOLDER = "Select"  # what an untouched drop-down submits
+OPTIONAL: tuple[str, ...] = (  # the form fields a lead may leave empty
+    "phone",
+    "website",
+    "job_title",
+    "company_size",
+    "industry",
+    "budget",
+    "authority",
+    "need",
+    "timeline",
+    "region",
+    "city",
+)
 
 
 def draw_leads(rng: np.random.Generator, cfg: GenerateConfig) -> tuple[pd.DataFrame, np.ndarray]:
@@ -98,30 +111,27 @@ def draw_leads(rng: np.random.Generator, cfg: GenerateConfig) -> tuple[pd.DataFr
             "timeline": _answer(rng, V.TIMELINES, -0.9 * intent),
         }
     )
-    optional = [
-        "phone",
-        "website",
-        "job_title",
-        "company_size",
-        "industry",
-        "budget",
-        "authority",
-        "need",
-        "timeline",
-        "region",
-        "city",
-    ]
-    for column in optional:
+    leads = _leave_unfilled(rng, leads, fill, bot)
+    order = np.argsort(leads["created_at"].array, kind="stable")
+    leads = leads.iloc[order].reset_index(drop=True)
+    leads.insert(0, "lead_id", [f"L{i:07d}" for i in range(1, n + 1)])
+    return leads, intent[order]
+
+
+def _leave_unfilled(
+    rng: np.random.Generator, leads: pd.DataFrame, fill: np.ndarray, bot: np.ndarray
+) -> pd.DataFrame:
+    """Blank the optional answers a lead did not give (keen leads fill in more), leave some
+    drop-downs untouched, and take most bots' e-mail away."""
+    n = len(leads)
+    for column in OPTIONAL:
         leads[column] = leads[column].where(rng.random(n) < fill)
     for column in ("industry", "budget", "authority", "need", "timeline"):
         untouched = leads[column].notna() & (rng.random(n) < 0.04)
         leads[column] = leads[column].mask(untouched, PLACEHOLDER)
     leads["email"] = leads["email"].where(~bot | (rng.random(n) < 0.3))
     leads["company"] = leads["company"].where(rng.random(n) < fill + 0.1)
-    order = np.argsort(leads["created_at"].array, kind="stable")
-    leads = leads.iloc[order].reset_index(drop=True)
-    leads.insert(0, "lead_id", [f"L{i:07d}" for i in range(1, n + 1)])
-    return leads, intent[order]
+    return leads
 
 
 def _pick(rng: np.random.Generator, values, weights, n: int) -> np.ndarray:

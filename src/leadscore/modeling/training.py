@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass
 
 import lightgbm as lgb
+import numpy as np
 import pandas as pd
 
 from leadscore.config import TrainConfig
 from leadscore.features import CategoryEncoder
-from leadscore.modeling.booster import train_final
+from leadscore.modeling.booster import TrainedBooster, train_final
 from leadscore.modeling.metrics import classification_metrics
 from leadscore.modeling.sampling import describe, sample_weights
 from leadscore.modeling.tuning import search_rows, tune
@@ -69,52 +70,28 @@ def train_conversion_model(
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
     weight = sample_weights(y_train, fraction) if fraction < 1 else None
     started = time.perf_counter()
-    # the search fits and judges on at most cfg.tuning_max_rows rows (all of a mid-sized table)
-    keep, judge = search_rows(
-        train["lead_id"], valid["lead_id"], max_rows=cfg.tuning_max_rows, seed=cfg.seed
+    tuned, keep = _search(
+        (x_train, y_train, train["lead_id"]),
+        (x_valid, y_valid, valid["lead_id"]),
+        cfg=cfg,
+        weight=weight,
     )
-    tuned = {}
-    if cfg.tuning_trials:
-        sample_weight = None if weight is None else weight[keep]
-        tuned = tune(
-            x_train[keep],
-            y_train[keep],
-            x_valid[judge],
-            y_valid[judge],
-            cfg=cfg,
-            weight=sample_weight,
-        )
     searched = time.perf_counter()
     cfg = cfg.model_copy(update=tuned)
     final = train_final(x_train, y_train, x_valid, y_valid, cfg=cfg, weight=weight)
-    trained = time.perf_counter()
-    rows = len(train) + len(valid) * cfg.refit
+    seconds = {"search": searched - started, "final": time.perf_counter() - searched}
     log.info(
         "search %.1f s, final training %.1f s (%d rounds on %d rows)",
-        searched - started,
-        trained - searched,
+        seconds["search"],
+        seconds["final"],
         final.rounds,
-        rows,
+        len(train) + len(valid) * cfg.refit,
     )
-    valid_metrics = classification_metrics(y_valid, final.valid_probability)
-    # on the search's rows: a million-row predict is not worth a diagnostic
-    train_metrics = classification_metrics(y_train[keep], final.booster.predict(x_train[keep]))
     sampling = describe(train_rows, len(train), fraction, cfg.seed)
-    summary = {
-        "best_iteration": final.best_iteration,
-        "rounds": final.rounds,
-        "train_rows": len(train),
-        "train_rows_before_sampling": train_rows,
-        "non_converter_weight": sampling["non_converter_weight"],
-        "valid_rows": len(valid),
-        "features": len(columns),
-        "train_roc_auc": train_metrics["roc_auc"],
-        "train_log_loss": train_metrics["log_loss"],
-        "valid_roc_auc": valid_metrics["roc_auc"],
-        "valid_log_loss": valid_metrics["log_loss"],
-        "search_seconds": round(searched - started, 1),
-        "final_train_seconds": round(trained - searched, 1),
-    }
+    # the training metrics on the search's rows: a million-row predict is not worth a diagnostic
+    train_p = final.booster.predict(x_train[keep])
+    summary = _summary(final, y_valid, y_train[keep], train_p, sampling=sampling, seconds=seconds)
+    summary |= {"valid_rows": len(valid), "features": len(columns)}
     predictions = valid[["lead_id", "as_of"]].assign(model_probability=final.valid_probability)
     return TrainingResult(
         booster=final.booster,
@@ -126,3 +103,50 @@ def train_conversion_model(
         sampling=sampling,
         summary=summary,
     )
+
+
+def _search(
+    train: tuple[pd.DataFrame, np.ndarray, pd.Series],
+    valid: tuple[pd.DataFrame, np.ndarray, pd.Series],
+    *,
+    cfg: TrainConfig,
+    weight: np.ndarray | None,
+) -> tuple[dict[str, float], np.ndarray]:
+    """The settings the search chose (none without trials) and the training rows it used:
+    it fits and judges on at most ``cfg.tuning_max_rows`` rows (all of a mid-sized table)."""
+    (x_train, y_train, train_ids), (x_valid, y_valid, valid_ids) = train, valid
+    keep, judge = search_rows(train_ids, valid_ids, max_rows=cfg.tuning_max_rows, seed=cfg.seed)
+    if not cfg.tuning_trials:
+        return {}, keep
+    sample_weight = None if weight is None else weight[keep]
+    tuned = tune(
+        x_train[keep], y_train[keep], x_valid[judge], y_valid[judge], cfg=cfg, weight=sample_weight
+    )
+    return tuned, keep
+
+
+def _summary(
+    final: TrainedBooster,
+    y_valid: np.ndarray,
+    y_train: np.ndarray,
+    train_p: np.ndarray,
+    *,
+    sampling: dict,
+    seconds: dict[str, float],
+) -> dict:
+    """What the train stage prints, logs to MLflow and the training benchmark records."""
+    valid_metrics = classification_metrics(y_valid, final.valid_probability)
+    train_metrics = classification_metrics(y_train, train_p)
+    return {
+        "best_iteration": final.best_iteration,
+        "rounds": final.rounds,
+        "train_rows": sampling["train_rows_kept"],
+        "train_rows_before_sampling": sampling["train_rows"],
+        "non_converter_weight": sampling["non_converter_weight"],
+        "train_roc_auc": train_metrics["roc_auc"],
+        "train_log_loss": train_metrics["log_loss"],
+        "valid_roc_auc": valid_metrics["roc_auc"],
+        "valid_log_loss": valid_metrics["log_loss"],
+        "search_seconds": round(seconds["search"], 1),
+        "final_train_seconds": round(seconds["final"], 1),
+    }
