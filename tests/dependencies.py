@@ -7,7 +7,9 @@ pyfunc entry point) and the data files of every package on the way (templates). 
 modules are followed only through their top-level imports: their functions import every other
 stage too.
 
-Run ``python tests/dependencies.py [dvc.yaml ...]`` to print what each stage misses.
+Run ``python tests/dependencies.py [dvc.yaml ...]`` to print what each stage misses, and with
+``--write`` to rewrite each stage's ``src/leadscore`` deps as the derived files (whole folders
+for the CLI, the feature families, the generator and the report).
 """
 
 from __future__ import annotations
@@ -140,9 +142,46 @@ def uncovered(stages: dict[str, dict], base: Path) -> dict[str, list[str]]:
     return out
 
 
+FOLDER_DEPS = ("cli", "features", "generate", "report")  # listed whole in dvc.yaml
+
+
+def source_deps(verb: str) -> list[str]:
+    """A stage's source dependencies as ``dvc.yaml`` lists them, relative to ``src/leadscore``."""
+    needed = closure([f"{PACKAGE}.stages.{verb}", f"{CLI}.pipeline"], shallow=CLI)
+    out: list[str] = []
+    for path in sorted(os.path.relpath(f, SRC / PACKAGE) for f in needed):
+        top = path.split("/")[0]
+        entry = top if top in FOLDER_DEPS else path
+        if entry not in out:
+            out.append(entry)
+    return out
+
+
+def write_deps(dvc_file: Path) -> None:
+    """Replace each stage's ``src/leadscore`` deps in ``dvc_file`` by :func:`source_deps`,
+    keeping every other line (comments, data deps, the file's indentation) as it is."""
+    verbs = stage_verbs(load_stages(dvc_file))
+    prefix = os.path.relpath(SRC / PACKAGE, dvc_file.parent)
+    out, stage, written = [], None, set()
+    for line in dvc_file.read_text().splitlines(keepends=True):
+        if line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
+            stage = line.strip().rstrip(":")
+        if line.strip().startswith(f"- {prefix}"):
+            if stage not in written:
+                indent = line[: len(line) - len(line.lstrip())]
+                out += [f"{indent}- {prefix}/{dep}\n" for dep in source_deps(verbs[stage])]
+                written.add(stage)
+            continue
+        out.append(line)
+    dvc_file.write_text("".join(out))
+
+
 if __name__ == "__main__":
-    files = [Path(a) for a in sys.argv[1:]] or [REPO / "dvc.yaml"]
+    write = "--write" in sys.argv
+    files = [Path(a) for a in sys.argv[1:] if a != "--write"] or [REPO / "dvc.yaml"]
     for dvc_file in files:
         dvc_file = dvc_file.resolve()
+        if write:
+            write_deps(dvc_file)
         for stage, missing in uncovered(load_stages(dvc_file), dvc_file.parent).items():
             print(f"{dvc_file} {stage}:", *missing, sep="\n  - ")

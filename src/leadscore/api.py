@@ -17,7 +17,7 @@ import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Security
@@ -60,30 +60,39 @@ def _text(value: object) -> object:
 
 UtcDatetime = Annotated[datetime, BeforeValidator(_text), AfterValidator(_utc)]
 
-Lead = create_model(  # the leads table of the data contract, one row
-    "Lead",
-    __config__=ConfigDict(extra="forbid"),
-    lead_id=(str, Field(min_length=1)),
-    created_at=(UtcDatetime, ...),
-    **{role: (str | None, None) for role in _TEXT_ROLES},
-)
-Event = create_model(
-    "Event",
-    __config__=ConfigDict(extra="forbid"),
-    ts=(UtcDatetime, ...),
-    event_type=(str, Field(min_length=1)),
-    **{
-        role: (str | None, None)
-        for role in EVENT_ROLES
-        if role not in ("lead_id", "ts", "event_type")
-    },
-)
+
+class LeadKeys(BaseModel):
+    """What every lead of a request has; :data:`Lead` adds the contract's text roles."""
+
+    model_config = ConfigDict(extra="forbid")
+    lead_id: str = Field(min_length=1)
+    created_at: UtcDatetime
+
+
+class EventKeys(BaseModel):
+    """What every event of a request has; :data:`Event` adds the optional roles."""
+
+    model_config = ConfigDict(extra="forbid")
+    ts: UtcDatetime
+    event_type: str = Field(min_length=1)
+
+
+_OPTIONAL_TEXT: Any = (str | None, None)
+_EVENT_EXTRAS = [role for role in EVENT_ROLES if role not in ("lead_id", "ts", "event_type")]
+if TYPE_CHECKING:  # the type checker sees the fixed fields; requests get every role
+    Lead: TypeAlias = LeadKeys
+    Event: TypeAlias = EventKeys
+else:
+    Lead = create_model("Lead", __base__=LeadKeys, **dict.fromkeys(_TEXT_ROLES, _OPTIONAL_TEXT))
+    Event = create_model(
+        "Event", __base__=EventKeys, **dict.fromkeys(_EVENT_EXTRAS, _OPTIONAL_TEXT)
+    )
 
 
 class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    lead: Lead  # type: ignore[valid-type]
-    events: list[Event] = Field(default_factory=list)  # type: ignore[valid-type]
+    lead: Lead
+    events: list[Event] = Field(default_factory=list)
     as_of: UtcDatetime | None = Field(None, description="Scoring moment; default: now (UTC).")
 
     @model_validator(mode="after")
@@ -138,7 +147,8 @@ def create_app(
     about["input_schema"] = read_json(bundle_path(artifact) / INPUT_SCHEMA_FILE)
     app = FastAPI(title="leadscore", version=str(metadata["model_version"]))
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    guarded = {"dependencies": [Depends(_key_check())], "responses": UNAUTHORISED}
+    guarded: dict[str, Any] = {"dependencies": [Depends(_key_check())]}
+    guarded["responses"] = UNAUTHORISED
     scoring = guarded | {"responses": UNAUTHORISED | TOO_LARGE | UNREADABLE}
 
     @app.get("/health")
@@ -243,7 +253,7 @@ def _score(scorer: Scorer, requests: list[ScoreRequest]) -> list[dict[str, Any]]
     events = {
         "lead_id": np.array([lead_id for lead_id, _ in owners], dtype=object),
         "ts": _moments([e.ts for _, e in owners]),
-        "event_type": np.array([e.event_type for _, e in owners], dtype=object),
+        "event_type": np.array([e.event_type for _, e in owners], dtype=np.object_),
     }
     scores = scorer.score(scorer.featurize(leads, events, _moments(moments)))
     fields = list(scores)

@@ -12,6 +12,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from leadscore.errors import ConfigError
 
@@ -199,6 +200,13 @@ class TrainConfig(_Section):
     refit: bool = False
 
 
+Band = Literal["sales_ready", "marketing_qualified"]
+
+
+def _fixed_cuts() -> dict[Band, float]:
+    return {"sales_ready": 0.3, "marketing_qualified": 0.05}
+
+
 class ThresholdConfig(_Section):
     """How the `sales_ready` cut-off is chosen; `marketing_qualified` is always the break-even of
     a marketing touch (``marketing_cost_per_contact / value_per_conversion``)."""
@@ -209,9 +217,7 @@ class ThresholdConfig(_Section):
     value_per_conversion: float = Field(5000.0, gt=0)
     cost_per_contact: float = Field(40.0, ge=0)  # expected_value: a sales call's cost
     marketing_cost_per_contact: float = Field(150.0, ge=0)
-    fixed: dict[Literal["sales_ready", "marketing_qualified"], float] = Field(
-        default_factory=lambda: {"sales_ready": 0.3, "marketing_qualified": 0.05}
-    )
+    fixed: dict[Band, float] = Field(default_factory=_fixed_cuts)
 
     @model_validator(mode="after")
     def _fixed_cuts_ordered(self) -> ThresholdConfig:
@@ -301,7 +307,7 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         raise ConfigError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from exc
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"

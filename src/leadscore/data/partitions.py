@@ -15,6 +15,7 @@ import bisect
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -39,8 +40,10 @@ class Partition:
     path: str
     relative: str  # the file's path inside the table's folder: the output partition's name
     rows: int
-    low: object | None  # smallest lead id; None when the file holds no lead id at all
-    high: object | None
+    # the smallest and largest lead id (text or numbers, as the file stores them); None when
+    # the file holds no lead id at all
+    low: Any
+    high: Any
 
 
 def read_partitions(location: str, column: str) -> list[Partition]:

@@ -51,6 +51,13 @@ class TableRef:
             return f"{shown}#{self.table}"
         return f"duckdb:///{self.location}#{self.table}" if self.kind == "duckdb" else self.location
 
+    @property
+    def name(self) -> str:
+        """The table's name inside its database (DuckDB and SQL tables only)."""
+        if self.table is None:
+            raise ValueError(f"{self}: a {self.kind} file has no table name")
+        return self.table
+
     def sibling(self, suffix: str) -> TableRef:
         """The table named like this one plus ``suffix`` (quarantine, drift), in the same place."""
         if self.kind in ("parquet", "csv"):
@@ -92,12 +99,9 @@ def count_rows(ref: TableRef) -> int | None:
     if ref.kind == "csv":
         return None
     if ref.kind == "duckdb":
-        return (
-            duckdb_connection(ref.location)
-            .cursor()
-            .execute(f"SELECT count(*) FROM {_q(ref)}")
-            .fetchone()[0]
-        )
+        cursor = duckdb_connection(ref.location).cursor()
+        row = cursor.execute(f"SELECT count(*) FROM {_q(ref)}").fetchone()
+        return int(row[0]) if row else 0
     with sql_engine(ref.location).connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(_sql_table(ref))).scalar_one()
 
@@ -142,8 +146,8 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
     if ref.kind == "csv":
         with TemporaryDirectory(prefix="leadscore-") as tmp:
             converted = _csv_to_parquet(Path(ref.location), Path(tmp) / "events.parquet")
-            with row_lookup(converted, column) as lookup:
-                yield lookup
+            with row_lookup(converted, column) as found:
+                yield found
         return
     if ref.kind == "parquet":
         lookup = parquet_lookup([ref.location], column)
@@ -238,7 +242,7 @@ def _require(ref: TableRef) -> None:
         return
     try:
         with sql_engine(ref.location).connect() as conn:
-            found = sa.inspect(conn).has_table(ref.table)
+            found = sa.inspect(conn).has_table(ref.name)
     except sa.exc.SQLAlchemyError as exc:
         raise InputError(f"{ref}: cannot connect ({type(exc).__name__})") from exc
     if not found:
@@ -295,4 +299,4 @@ def sql_engine(url: str) -> sa.Engine:
 
 
 def _sql_table(ref: TableRef) -> sa.Table:
-    return sa.Table(ref.table, sa.MetaData(), autoload_with=sql_engine(ref.location))
+    return sa.Table(ref.name, sa.MetaData(), autoload_with=sql_engine(ref.location))

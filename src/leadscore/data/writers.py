@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -49,7 +50,7 @@ def open_writer(ref: TableRef, empty: pd.DataFrame, key: str | None) -> TableWri
     return kinds.get(ref.kind, _SQLWriter)(ref, empty, key)
 
 
-class _Staged:
+class _Staged(ABC):
     """Appends chunks to a local Parquet staging file, whatever the target.
 
     Databases are not touched until the commit, so a run may read its leads from the same
@@ -73,8 +74,13 @@ class _Staged:
         """Finish staging and open it for reading (an empty table if nothing came)."""
         if self.writer is None:
             self.append(self.empty)
+        assert self.writer is not None
         self.writer.close()
         return pq.ParquetFile(self.staging)
+
+    @abstractmethod
+    def commit(self) -> int:
+        """Publish the staged rows; return how many rows of the existing table were kept."""
 
     def discard(self) -> None:
         if self.writer is not None:
@@ -150,12 +156,28 @@ class _DatabaseWriter(_Staged):
     def __init__(self, ref: TableRef, empty: pd.DataFrame, key: str | None) -> None:
         folder = Path(tempfile.mkdtemp(prefix="leadscore-"))
         super().__init__(ref, empty, key, folder / "staging.parquet")
-        self.staging_name = f"{ref.table}{STAGING}"
-        self.target, self.staging_table = self.quote(ref.table), self.quote(self.staging_name)
+        self.staging_name = f"{ref.name}{STAGING}"
+        self.target, self.staging_table = self.quote(ref.name), self.quote(self.staging_name)
 
     def discard(self) -> None:
         super().discard()
         shutil.rmtree(self.staging.parent, ignore_errors=True)
+
+    @abstractmethod
+    def quote(self, name: str) -> str:
+        """An identifier quoted for this database's SQL."""
+
+    @abstractmethod
+    def load(self, staged: pq.ParquetFile, execute: Callable[[str], Any]) -> None:
+        """Create the staging table from the staged rows."""
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """Whether the target table exists."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Callable[[str], Any]]:
+        """A transaction, as a function that runs one statement and returns its first value."""
 
     def commit(self) -> int:
         staged = self._close()
@@ -191,7 +213,7 @@ class _DuckDBWriter(_DatabaseWriter):
     def quote(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
 
-    def load(self, staged: pq.ParquetFile, execute: Callable[[str], object]) -> None:
+    def load(self, staged: pq.ParquetFile, execute: Callable[[str], Any]) -> None:
         path = str(self.staging).replace("'", "''")
         execute(f"CREATE TABLE {self.staging_table} AS SELECT * FROM read_parquet('{path}')")
 
@@ -199,8 +221,8 @@ class _DuckDBWriter(_DatabaseWriter):
         return (self.ref.table,) in self.con.execute("SHOW TABLES").fetchall()
 
     @contextmanager
-    def transaction(self) -> Iterator[Callable[[str], object]]:
-        def execute(sql: str) -> object:
+    def transaction(self) -> Iterator[Callable[[str], Any]]:
+        def execute(sql: str) -> Any:
             row = self.con.execute(sql).fetchone()
             return row[0] if row else None
 
@@ -221,19 +243,19 @@ class _SQLWriter(_DatabaseWriter):
     def quote(self, name: str) -> str:
         return self.engine.dialect.identifier_preparer.quote(name)
 
-    def load(self, staged: pq.ParquetFile, execute: Callable[[str], object]) -> None:
+    def load(self, staged: pq.ParquetFile, execute: Callable[[str], Any]) -> None:
         for batch in staged.iter_batches():
             batch.to_pandas().to_sql(self.staging_name, self.conn, if_exists="append", index=False)
 
     def exists(self) -> bool:
-        return sa.inspect(self.conn).has_table(self.ref.table)
+        return sa.inspect(self.conn).has_table(self.ref.name)
 
     @contextmanager
-    def transaction(self) -> Iterator[Callable[[str], object]]:
+    def transaction(self) -> Iterator[Callable[[str], Any]]:
         with self.engine.begin() as conn:
             self.conn = conn
 
-            def execute(sql: str) -> object:
+            def execute(sql: str) -> Any:
                 result = conn.execute(sa.text(sql))
                 return result.scalar() if result.returns_rows else None
 

@@ -7,6 +7,7 @@ words, so a marketer reads "Pricing-page views in the last 7 days", not ``pricin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -86,7 +87,7 @@ EVENT_LABELS: dict[str, str] = {
     "other": "Other activities",
 }
 _EVENT = "|".join(EVENT_LABELS)
-_PATTERNS: tuple[tuple[re.Pattern[str], object], ...] = (
+_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, str, str]]], ...] = (
     (
         re.compile(r"has_(\w+)"),
         lambda m: ("form fill", m[1], f"{m[1].replace('_', ' ').capitalize()} given"),

@@ -113,7 +113,8 @@ def form_features(
     cleaned = {f: clean_text(column(leads, f), placeholders) for f in present}
     out = {f"has_{field}": given(cleaned[field]) for field in present}
     if present:
-        out["form_completeness"] = sum(out[f"has_{f}"] for f in present) / len(present)
+        given_fields = np.sum([out[f"has_{f}"] for f in present], axis=0)
+        out["form_completeness"] = given_fields / len(present)
     if "email" in cleaned:
         out.update(email_features(cleaned["email"]))
     if "phone" in cleaned:

@@ -86,7 +86,7 @@ def _event_types(rng: np.random.Generator, intent: np.ndarray) -> np.ndarray:
 
 
 def _frame(rng, leads: pd.DataFrame, owner, offset_days, types) -> pd.DataFrame:
-    page = np.where(types == "page_view", _pages(rng, len(types)), None)
+    page = np.where(types == "page_view", _pages(rng, len(types)), np.array(None, dtype=object))
     page = np.where(types == "pricing_view", "/pricing", page)
     page = np.where(types == "content_download", "/resources/buyers-guide", page)
     return pd.DataFrame(

@@ -209,6 +209,8 @@ def _phones(rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:
 def _number_pool(country: str, size: int = 50) -> list[str]:
     """Valid E.164 numbers around the country's example mobile number."""
     example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        raise ValueError(f"phonenumbers has no example mobile number for {country}")
     base = str(example.national_number)
     pool = []
     for k in range(1000):

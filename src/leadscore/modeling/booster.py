@@ -98,7 +98,7 @@ def train_final(
     """
     booster = train_model(x_train, y_train, x_valid, y_valid, cfg=cfg, weight=weight)
     best = booster.best_iteration
-    valid_p = booster.predict(x_valid, num_iteration=best)
+    valid_p = probabilities(booster, x_valid, num_iteration=best)
     if not cfg.refit:
         return TrainedBooster(booster, valid_p, best, best)
     rounds = max(1, round(best * (len(y_train) + len(y_valid)) / len(y_train)))
@@ -111,6 +111,26 @@ def train_final(
         lgbm_params(cfg, len(y_train) + len(y_valid)), both, num_boost_round=rounds
     )
     return TrainedBooster(refitted, valid_p, best, rounds)
+
+
+def probabilities(
+    booster: lgb.Booster, rows: pd.DataFrame | np.ndarray, *, num_iteration: int | None = None
+) -> np.ndarray:
+    """The booster's conversion probabilities of dense rows, as one array (LightGBM types its
+    answer to cover sparse and multi-class inputs too)."""
+    return np.asarray(booster.predict(rows, num_iteration=num_iteration))
+
+
+def shap_values(
+    booster: lgb.Booster, rows: pd.DataFrame | np.ndarray, *, threads: int | None = None
+) -> np.ndarray:
+    """Exact TreeSHAP values of dense rows, features only (the bias column dropped);
+    ``threads`` None: LightGBM's default."""
+    if threads is None:
+        values = booster.predict(rows, pred_contrib=True)
+    else:
+        values = booster.predict(rows, pred_contrib=True, num_threads=threads)
+    return np.asarray(values)[:, :-1]
 
 
 def gain_importance(booster: lgb.Booster) -> pd.DataFrame:

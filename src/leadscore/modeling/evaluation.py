@@ -19,7 +19,7 @@ from leadscore.config import EvaluateConfig, ThresholdConfig, TrainConfig
 from leadscore.data.leakage import NOT_USABLE
 from leadscore.features import CategoryEncoder
 from leadscore.modeling.baselines import as_model_input, train_logistic_baseline
-from leadscore.modeling.booster import train_final
+from leadscore.modeling.booster import probabilities, train_final
 from leadscore.modeling.fit_score import apply_fit_rules
 from leadscore.modeling.metrics import classification_metrics, curves, reliability_table
 from leadscore.modeling.sampling import describe, keep_mask
@@ -188,5 +188,5 @@ def _train_and_judge(frame: pd.DataFrame, columns: list[str], cfg: TrainConfig, 
         valid["label"].to_numpy(),
         cfg=cfg,
     ).booster
-    p = booster.predict(encoder.transform(test[columns]))
+    p = probabilities(booster, encoder.transform(test[columns]))
     return classification_metrics(test["label"].to_numpy(), p, bins)

@@ -6,6 +6,7 @@ The model learns who converts; the fit score says who sales *wants*. Keeping it 
 
 from __future__ import annotations
 
+import functools
 from itertools import pairwise
 from pathlib import Path
 from typing import Literal
@@ -26,7 +27,7 @@ from leadscore.errors import ConfigError
 from leadscore.features.cleaning import Columns, column, n_rows, per_distinct
 
 Grade = Literal["A", "B", "C", "D"]
-GRADES: tuple[str, ...] = ("A", "B", "C", "D")
+GRADES: tuple[Grade, ...] = ("A", "B", "C", "D")
 # The feature columns a rule may read: cleaned form-fill and location fields, never raw PII.
 FIT_FIELDS: tuple[str, ...] = (
     "job_seniority",
@@ -105,17 +106,22 @@ class Disqualifier(_Strict):
         return self
 
 
+def _default_grades() -> dict[Grade, float]:
+    return {"A": 70, "B": 50, "C": 30}
+
+
 class FitRules(_Strict):
     base: float = 0.0
     scale_max: float = Field(100.0, gt=0)
-    grades: dict[Grade, float] = Field(default_factory=lambda: {"A": 70, "B": 50, "C": 30})
+    grades: dict[Grade, float] = Field(default_factory=_default_grades)
     rules: tuple[Rule, ...]
     disqualifiers: tuple[Disqualifier, ...] = ()
 
     @model_validator(mode="after")
     def _grades_descend(self) -> FitRules:
         cuts = [self.grades.get(g) for g in GRADES[:-1]]
-        if None in cuts or cuts != sorted(cuts, reverse=True):
+        given = [c for c in cuts if c is not None]
+        if len(given) < len(cuts) or given != sorted(given, reverse=True):
             raise ValueError(f"grades must give descending cut-offs for A, B and C, got {cuts}")
         names = [r.name for r in self.rules]
         if len(set(names)) != len(names):
@@ -156,7 +162,7 @@ def apply_fit_rules(features: Columns, rules: FitRules) -> dict[str, np.ndarray]
         total += points
         hit = points != 0
         if hit.any():
-            labels = per_distinct(points[hit], lambda p, name=rule.name: f"{name}{p:+g}")
+            labels = per_distinct(points[hit], functools.partial(_fired, rule.name))
             fired[hit] = _appended(fired[hit], labels)
     score = np.clip(total, 0, rules.scale_max) * (100.0 / rules.scale_max)
     grade = _grade(score, rules)
@@ -176,7 +182,7 @@ def _appended(fired: np.ndarray, label: np.ndarray | str) -> np.ndarray:
 
 def _rule_points(values: np.ndarray, rule: Rule) -> np.ndarray:
     if rule.points:  # a missing value gets no points
-        points = per_distinct(values, lambda v: rule.points.get(_as_key(v), 0.0), missing=0.0)
+        points = per_distinct(values, functools.partial(_points_for, rule), missing=0.0)
         return points.astype("float64")
     numbers = (
         values
@@ -189,10 +195,19 @@ def _rule_points(values: np.ndarray, rule: Rule) -> np.ndarray:
     return points
 
 
-def _as_key(value: object) -> str | None:
-    """Rule keys are text: 1.0 from a 0/1 flag matches the key "1"."""
-    if pd.isna(value):
-        return None
+def _fired(name: str, points: float) -> str:
+    """How a rule that fired is listed: its name and signed points ("senior+30")."""
+    return f"{name}{points:+g}"
+
+
+def _points_for(rule: Rule, value: object) -> float:
+    """A points rule's points for one (not missing) value."""
+    return rule.points.get(_as_key(value), 0.0)
+
+
+def _as_key(value: object) -> str:
+    """Rule keys are text: 1.0 from a 0/1 flag matches the key "1" (missing values never get
+    here: :func:`per_distinct` gives them no points)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from leadscore.config import TrainConfig
 from leadscore.features import CategoryEncoder
-from leadscore.modeling.booster import TrainedBooster, train_final
+from leadscore.modeling.booster import TrainedBooster, probabilities, train_final
 from leadscore.modeling.metrics import classification_metrics
 from leadscore.modeling.sampling import describe, sample_weights
 from leadscore.modeling.tuning import search_rows, tune
@@ -89,7 +89,7 @@ def train_conversion_model(
     )
     sampling = describe(train_rows, len(train), fraction, cfg.seed)
     # the training metrics on the search's rows: a million-row predict is not worth a diagnostic
-    train_p = final.booster.predict(x_train[keep])
+    train_p = probabilities(final.booster, x_train[keep])
     summary = _summary(final, y_valid, y_train[keep], train_p, sampling=sampling, seconds=seconds)
     summary |= {"valid_rows": len(valid), "features": len(columns)}
     predictions = valid[["lead_id", "as_of"]].assign(model_probability=final.valid_probability)

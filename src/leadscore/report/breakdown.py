@@ -53,10 +53,11 @@ def _numeric_groups(values: pd.Series, max_levels: int, bins: int) -> tuple[pd.S
 
 
 def _span(low: float, high: float) -> str:
+    """A bin's range as shown on a chart axis."""
     return _number(low) if low == high else f"{_number(low)}–{_number(high)}"
 
 
-def _number(value: float) -> str | float:
+def _number(value: float) -> str:
     """Whole numbers as text without a decimal point; others to two decimals."""
     return f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
 

@@ -15,6 +15,7 @@ from sklearn.metrics import roc_auc_score
 
 from leadscore.config import SchemaConfig
 from leadscore.features import FAMILIES, describe_feature
+from leadscore.modeling.booster import probabilities, shap_values
 from leadscore.modeling.fit_score import apply_fit_rules
 from leadscore.scoring.scorer import Scorer
 
@@ -62,7 +63,7 @@ def contributions(scorer: Scorer, features: pd.DataFrame) -> pd.DataFrame:
     """Per row and feature, the signed contribution to the blend's log-odds (column ``fit``
     for the fit score, centred on the rows' mean as TreeSHAP values are)."""
     encoded = scorer.encoder.transform(features)
-    shap = scorer.booster.predict(encoded, pred_contrib=True)[:, :-1]
+    shap = shap_values(scorer.booster, encoded)
     fit = apply_fit_rules(features, scorer.fit_rules)["fit_score"]
     fit_term = scorer.blend.logit(np.full(len(features), 0.5), fit)  # its part of the sum
     frame = pd.DataFrame(
@@ -121,7 +122,7 @@ def permutation_importance(
     """
     rows = features.reset_index(drop=True)
     encoded = scorer.encoder.transform(rows)
-    model_p = scorer.booster.predict(encoded)
+    model_p = probabilities(scorer.booster, encoded)
     fit = apply_fit_rules(rows, scorer.fit_rules)["fit_score"]
     base = roc_auc_score(labels, _probability(scorer, model_p, fit))
     rule_fields = {r.field for r in scorer.fit_rules.rules}
@@ -138,7 +139,8 @@ def permutation_importance(
                 order = rng.permutation(len(rows))
                 p_model = model_p
                 if columns:
-                    p_model = scorer.booster.predict(_shuffle(encoded, columns, order))
+                    shuffled = _shuffle(encoded, columns, order)
+                    p_model = probabilities(scorer.booster, shuffled)
                 f = fit[order] if FIT in set(members) else fit
                 if rule_fields & set(columns):
                     f = apply_fit_rules(_shuffle(rows, columns, order), scorer.fit_rules)[

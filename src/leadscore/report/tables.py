@@ -7,6 +7,8 @@ CSV companion, so what a marketer reads and what a script reads are the same num
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -170,7 +172,7 @@ def audit_rows(audit: dict) -> list[dict]:
     return sorted(rows, key=lambda r: (r["status"] == "used", -r["roc_auc"]))
 
 
-def lookup(metrics: dict, path: str) -> float:
+def lookup(metrics: dict, path: str) -> Any:
     """A value of ``metrics.json`` by dotted path, e.g. ``model_only.roc_auc``."""
     value = metrics
     for key in path.split("."):

@@ -12,9 +12,9 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import yaml
+from mlflow.pyfunc import PythonModel
 
 from leadscore.data.files import read_json
 from leadscore.data.validation import parse_timestamps
@@ -34,7 +34,7 @@ LIBRARIES: tuple[str, ...] = (
 )
 
 
-class PyfuncScorer(mlflow.pyfunc.PythonModel):
+class PyfuncScorer(PythonModel):
     """pyfunc face of the scorer: a frame of canonical lead rows in, the scores table out.
 
     An optional ``as_of`` column gives each row's scoring moment (default: now). Engagement comes

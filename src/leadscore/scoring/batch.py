@@ -12,6 +12,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from leadscore.scoring.scorer import SCORE_COLUMNS, TOP_BAND, Scorer
 
 log = logging.getLogger(__name__)
 FUTURE_TOLERANCE_HOURS = 0.0  # at scoring time, nothing may come from after the as-of moment
+COUNTS: tuple[str, ...] = ("read", "scored", "quarantined", "events_read", "events_quarantined")
 QUARANTINE_SUFFIX = "_quarantine"
 
 
@@ -51,7 +53,7 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         """Add another part's counts (a partition scored elsewhere); lead ids are not merged."""
-        for name in ("read", "scored", "quarantined", "events_read", "events_quarantined"):
+        for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.bands.update(other.bands)
         for column, count in other.drift.items():
@@ -115,24 +117,17 @@ def summarize(
 
     ``events_total`` is the event log's size (None without a log): events not read are skipped.
     """
-    summary = {
-        "leads": str(leads),
-        "out": str(out),
-        "read": tally.read,
-        "scored": tally.scored,
-        "quarantined": tally.quarantined,
-        "events_read": tally.events_read,
-        "events_quarantined": tally.events_quarantined,
-        "events_skipped": 0 if events_total is None else events_total - tally.events_read,
-        "bands": {str(k): int(v) for k, v in sorted(tally.bands.items())},
-        "as_of": str(options.as_of),
-    }
-    if summary["read"] != summary["scored"] + summary["quarantined"]:
+    summary: dict[str, Any] = {"leads": str(leads), "out": str(out)}
+    summary |= {name: getattr(tally, name) for name in COUNTS}
+    summary["events_skipped"] = 0 if events_total is None else events_total - tally.events_read
+    summary["bands"] = {str(k): int(v) for k, v in sorted(tally.bands.items())}
+    summary["as_of"] = str(options.as_of)
+    if tally.read != tally.scored + tally.quarantined:
         raise AssertionError(f"batch counts do not reconcile: {summary}")
-    rate = summary["quarantined"] / summary["read"]
+    rate = tally.quarantined / tally.read
     if rate > options.max_reject_rate:
         raise RejectRateError(
-            f"{summary['quarantined']} of {summary['read']} leads rejected ({rate:.1%}) > "
+            f"{tally.quarantined} of {tally.read} leads rejected ({rate:.1%}) > "
             f"--max-reject-rate {options.max_reject_rate:.1%}; the quarantine is written, the "
             "scores are not (the previous scores table is unchanged)"
         )

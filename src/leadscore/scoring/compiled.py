@@ -24,11 +24,12 @@ import tempfile
 import warnings
 from importlib.metadata import version
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import lightgbm as lgb
 import numpy as np
 
+from leadscore.modeling.booster import probabilities
 from leadscore.scoring.bundle import COMPILED_DIR
 
 log = logging.getLogger(__name__)
@@ -54,18 +55,20 @@ class BoosterPredictor:
         self.booster = booster
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
-        return self.booster.predict(matrix)
+        return probabilities(self.booster, matrix)
 
 
 class CompiledPredictor:
     """lleaves' compiled forest; rows are split over threads only for large inputs."""
 
-    def __init__(self, forest: object) -> None:
+    def __init__(self, forest: Any) -> None:  # lleaves.Model (lleaves is untyped)
         self.forest = forest
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         jobs = 1 if len(matrix) < ONE_THREAD_BELOW else os.cpu_count()
-        return self.forest.predict(np.ascontiguousarray(matrix, dtype=np.float64), n_jobs=jobs)
+        return self.forest.predict(  # type-checked as Any: lleaves has no types
+            np.ascontiguousarray(matrix, dtype=np.float64), n_jobs=jobs
+        )
 
 
 def compile_booster(model_file: Path, sample: np.ndarray, *, out_dir: Path) -> dict:
@@ -126,7 +129,8 @@ def _load_checked(folder: Path, booster: lgb.Booster, model_file: Path) -> Compi
         forest.compile(cache=str(cache), target_cpu=GENERIC_CPU, target_cpu_features="")
     model = CompiledPredictor(forest)
     sample = np.load(folder / SAMPLE_FILE)
-    gap = float(np.max(np.abs(model.predict(sample) - booster.predict(sample)), initial=0.0))
+    reference = probabilities(booster, sample)
+    gap = float(np.max(np.abs(model.predict(sample) - reference), initial=0.0))
     if not gap <= TOLERANCE:
         raise ValueError(f"it differs from the Booster by {gap:.3g} on its check rows")
     return model

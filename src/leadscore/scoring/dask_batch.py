@@ -194,7 +194,9 @@ def _score_partition(
     task: _Partition, *, plugin: str, as_of: pd.Timestamp, chunk_size: int
 ) -> Tally:
     """Score one leads file on a worker; its tally goes back to the client (without lead ids)."""
-    scorer = get_worker().plugins[plugin].scorer
+    loaded = get_worker().plugins[plugin]
+    assert isinstance(loaded, ScorerPlugin) and loaded.scorer is not None
+    scorer = loaded.scorer
     column = scorer.schema.events.get("lead_id", "lead_id")
     lookup = parquet_lookup(task.events, column) if task.events else None
     empty_scores = pd.DataFrame(columns=SCORE_COLUMNS)  # never written (see below)

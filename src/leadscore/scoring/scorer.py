@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypeAlias, overload
 
 import lightgbm as lgb
 import numpy as np
@@ -21,6 +22,7 @@ from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.data.files import read_json
 from leadscore.features import CategoryEncoder, build_features, feature_columns
 from leadscore.features.cleaning import Columns, column
+from leadscore.modeling.booster import shap_values
 from leadscore.modeling.calibration import Blend, Calibrator
 from leadscore.modeling.fit_score import FitRules, apply_fit_rules, load_fit_rules
 from leadscore.modeling.thresholds import BANDS, assign_band
@@ -50,6 +52,8 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "scored_at",
 )
 TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run writes
+# scoring moments: one for every lead, one per lead, or naive UTC datetime64 (online)
+Moments: TypeAlias = pd.Timestamp | pd.Series | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -94,9 +98,17 @@ class Scorer:
         """The grouping of this model's features that reasons use."""
         return Signals.of(list(self.encoder.feature_names_in_), self.schema)
 
+    @overload
     def featurize(
-        self, leads: Columns, events: Columns | None, as_of: pd.Timestamp | pd.Series | np.ndarray
-    ) -> Columns:
+        self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: Moments
+    ) -> pd.DataFrame: ...
+
+    @overload
+    def featurize(
+        self, leads: dict[str, np.ndarray], events: Columns | None, as_of: Moments
+    ) -> dict[str, np.ndarray]: ...
+
+    def featurize(self, leads: Columns, events: Columns | None, as_of: Moments) -> Columns:
         """Features of validated, canonical leads as of a moment (one, or one per lead), built by
         the same function that built the training snapshots.
 
@@ -131,10 +143,10 @@ class Scorer:
         if wanted.any():
             rows = encoded[wanted]
             # OpenMP threads for a few rows only add wake-ups, and wait for a busy core
-            threads = {"num_threads": 1} if len(rows) < ONE_THREAD_BELOW else {}
-            contributions = self.booster.predict(rows, pred_contrib=True, **threads)[:, :-1]
+            threads = 1 if len(rows) < ONE_THREAD_BELOW else None
+            shap = shap_values(self.booster, rows, threads=threads)
             values = self.encoder.decoded(encoded[wanted])
-            reasons[wanted] = explain(contributions, values, self.signals)
+            reasons[wanted] = explain(shap, values, self.signals)
         return {
             "probability": probability,
             "score": np.rint(probability * 100).astype("int64"),
