@@ -100,8 +100,8 @@ def per_distinct(
 
 
 def missing(values: np.ndarray) -> np.ndarray:
-    """``pandas.isna`` of an array, without its ~10 µs a call on the few values of an online
-    request (it runs dozens of times per lead); the same answer, as it tests what
+    """``pandas.isna`` of an array, without its fixed cost per call on the few values of an
+    online request (it runs dozens of times per lead); the same answer, as it tests what
     :func:`_is_missing` tests."""
     if values.dtype == object and len(values) <= SMALL_INPUT:
         return np.fromiter(map(_is_missing, values), dtype=bool, count=len(values))
