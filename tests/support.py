@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,12 @@ def write_in_chunks(uri: str, frame: pd.DataFrame, key: str | None = "lead_id") 
     for start in range(0, len(frame), 2):
         writer.append(frame.iloc[start : start + 2])
     return writer.commit()
+
+
+def _not_json(word: str) -> None:
+    raise ValueError(f"{word} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def strict_json(text: str) -> object:
+    """Parse JSON as a strict parser does: Python's own accepts NaN and Infinity, JSON does not."""
+    return json.loads(text, parse_constant=_not_json)
