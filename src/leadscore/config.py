@@ -153,6 +153,9 @@ class ValidateConfig(_Section):
     max_reject_rate: float = Field(0.05, ge=0, le=1)
     future_tolerance_hours: float = Field(24.0, ge=0)
     leakage_threshold: float = Field(0.85, gt=0.5, le=1)  # ROC-AUC alone that flags a column
+    # a column filled this many times as often for converted leads as for the others is flagged
+    # as filled only after a deal (see leadscore.data.leakage)
+    converter_only_ratio: float = Field(20.0, gt=1)
     audit_folds: int = Field(5, ge=2)  # out-of-fold target-rate encoding in the leakage audit
     keep: tuple[str, ...] = ()  # flagged or after-contact columns the user keeps anyway
 
