@@ -201,6 +201,9 @@ class TrainConfig(_Section):
     # after early stopping, fit once more on the training and validation windows together, so the
     # shipped model has seen the latest leads (see leadscore.modeling.booster.train_final)
     refit: bool = False
+    # fewer converted leads than this in the training window: no model is trained, the fit score
+    # alone is calibrated and shipped (see leadscore.modeling.cold_start)
+    min_conversions: int = Field(120, ge=0)
 
 
 Band = Literal["sales_ready", "marketing_qualified"]
