@@ -161,10 +161,10 @@ def _reason(row, threshold: float, ratio: float, *, declared: bool) -> str:
         why.append(f"ROC-AUC alone {row.roc_auc:.3f} >= validate.leakage_threshold {threshold}")
     if row.converter_only:
         why.append(
-            f"filled for {1 - row.missing_rate_converted:.1%} of converted leads but only "
-            f"{1 - row.missing_rate_not_converted:.1%} of the others, as if filled in after a "
-            f"deal ({row.filled_ratio:.0f} times as often >= validate.converter_only_ratio "
-            f"{ratio:g})"
+            f"filled for {100 * (1 - row.missing_rate_converted):.1f} % of converted leads but "
+            f"only {100 * (1 - row.missing_rate_not_converted):.1f} % of the others, as if "
+            f"filled in after a deal ({row.filled_ratio:.0f} times as often >= "
+            f"validate.converter_only_ratio {ratio:g})"
         )
     if row.kept:
         return "kept by validate.keep although " + "; ".join(why)
