@@ -54,7 +54,9 @@ def drift_reference(bundle: Path, features: pd.DataFrame) -> dict:
     scorer = Scorer.load(bundle)
     train = features[features["split"] == "train"].reset_index(drop=True)
     probability = scorer.score(train, explain_bands=())["probability"]
-    top = gain_importance(scorer.booster) if scorer.booster else pd.DataFrame({"feature": []})
+    top = (
+        pd.DataFrame({"feature": []}) if scorer.booster is None else gain_importance(scorer.booster)
+    )
     columns = top["feature"].head(DRIFT_FEATURES).tolist()
     return profile(train.assign(probability=probability), ["probability", *columns])
 

@@ -95,7 +95,9 @@ class Scorer:
             thresholds=calibration["thresholds"],
             model_version=model_version,
             drift_reference=read_json(drift) if drift.exists() else None,
-            predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE) if booster else None,
+            predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE)
+            if booster is not None
+            else None,
         )
 
     @cached_property

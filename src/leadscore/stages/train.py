@@ -42,6 +42,6 @@ def run(
         mlflow.set_tag("train.tuned", ", ".join(sorted(result.tuned)) or "no")
         mlflow.set_tags(flatten("train.sampling", result.sampling))
         mlflow.log_metrics({k: float(v) for k, v in result.summary.items()})
-        model = result.booster.model_to_string() if result.booster else result.no_model_note
+        model = result.no_model_note if result.booster is None else result.booster.model_to_string()
         mlflow.log_text(model, "lightgbm/model.txt")
     return result.summary
