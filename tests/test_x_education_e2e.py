@@ -197,7 +197,7 @@ def test_report_windows_follow_lead_number_and_show_the_policy_s_own_inputs(x_ed
     start = text.index("What chose the cut-offs")
     cut_offs = text[start : text.index("Fit rules", start)]
     assert "policy for sales ready expected value" in cut_offs
-    assert "cost of a sales call 150" in cut_offs and "value of a conversion 1000" in cut_offs
+    assert "cost of a sales call 150 " in cut_offs and "value of a conversion 1,000 " in cut_offs
     assert "capacity" not in cut_offs and "leads per day" not in cut_offs
 
 
