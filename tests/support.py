@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import requests
 
 from leadscore.data.tables import parse_table_uri
 from leadscore.data.writers import open_writer
@@ -40,3 +46,46 @@ def write_in_chunks(uri: str, frame: pd.DataFrame, key: str | None = "lead_id") 
     for start in range(0, len(frame), 2):
         writer.append(frame.iloc[start : start + 2])
     return writer.commit()
+
+
+def _not_json(word: str) -> None:
+    raise ValueError(f"{word} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def strict_json(text: str) -> object:
+    """Parse JSON as a strict parser does: Python's own accepts NaN and Infinity, JSON does not."""
+    return json.loads(text, parse_constant=_not_json)
+
+
+@contextmanager
+def serving(root: Path, env: dict, keys: str | None) -> Iterator[str]:
+    """`leadscore serve` as a real uvicorn process on a free port of 127.0.0.1; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in env.items() if k != "LEADSCORE_API_KEYS"}
+    process = subprocess.Popen(
+        ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port),
+         "--max-body-bytes", "200000", "--max-batch", "50"],
+        cwd=root, env=env | ({"LEADSCORE_API_KEYS": keys} if keys else {}),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(f"{url}/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("leadscore serve did not come up")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def json_files(root: Path) -> list[Path]:
+    """Every JSON file under ``root`` that a pipeline run wrote (DVC's own folder aside)."""
+    return sorted(p for p in root.rglob("*.json") if ".dvc" not in p.relative_to(root).parts)

@@ -4,9 +4,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -18,44 +16,15 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from support import run
+from support import run, serving
 
 pytestmark = pytest.mark.slow
-
-
-@contextmanager
-def _serving(root: Path, env: dict, keys: str | None) -> Iterator[str]:
-    """`leadscore serve` as a real uvicorn process on a free port of 127.0.0.1; yields its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in env.items() if k != "LEADSCORE_API_KEYS"}
-    process = subprocess.Popen(
-        ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port),
-         "--max-body-bytes", "200000", "--max-batch", "50"],
-        cwd=root, env=env | ({"LEADSCORE_API_KEYS": keys} if keys else {}),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("leadscore serve did not come up")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
 def server(project):
     """The API with keys configured, shared by the tests of this module."""
-    with _serving(*project, keys="key-one,key-two") as url:
+    with serving(*project, keys="key-one,key-two") as url:
         yield url
 
 
@@ -219,7 +188,7 @@ def _fuzz(operation, mode: GenerationMode) -> set[int]:
 
 def test_without_configured_keys_the_api_is_open(project):
     _, bodies = _requests_for(project[0], 1, "2026-10-01T00:00:00Z")
-    with _serving(*project, keys=None) as url:
+    with serving(*project, keys=None) as url:
         answer = requests.post(f"{url}/score", json=bodies[0], timeout=30)
         assert (
             answer.status_code == 200 and answer.json()["lead_id"] == bodies[0]["lead"]["lead_id"]

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from leadscore.scoring.artifact import bundle_path, load_scorer
-from support import run
+from support import json_files, run, strict_json
 
 pytestmark = pytest.mark.slow
 
@@ -186,3 +186,11 @@ def test_the_artifact_states_its_input_and_warns_on_other_library_versions(proje
     (bundle / "metadata.json").write_text(json.dumps(metadata))
     with pytest.warns(UserWarning, match=r"lightgbm 3\.0\.0 \(here 4\."):
         load_scorer(artifact)
+
+
+def test_every_json_file_of_the_run_is_strict_json(project):
+    root, _ = project
+    files = json_files(root)
+    assert len(files) >= 10  # metrics, audit, validation, the bundle's files, the artifact's
+    for path in files:
+        strict_json(path.read_text())

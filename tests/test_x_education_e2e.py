@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
+from html import unescape
 from pathlib import Path
 
 import mlflow
@@ -15,8 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from leadscore.config import ORDER_COLUMN
 from leadscore.features import FAMILIES
-from support import BIN, REPO, run
+from support import BIN, REPO, json_files, run, strict_json
 
 pytestmark = pytest.mark.slow
 
@@ -170,3 +173,42 @@ def test_pyfunc_artifact_scores_rows_without_timestamps_like_evaluation(x_educat
     scores = model.predict(rows)
     # evaluation scored with the Booster (before export compiled it), the artifact with lleaves
     np.testing.assert_allclose(scores["probability"], held_out["probability"], rtol=0, atol=1e-12)
+
+
+def _page_text(pipeline: Path) -> str:
+    html = (pipeline / "reports/model_report.html").read_text()
+    return re.sub(
+        r"\s+", " ", unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S))
+    )
+
+
+def test_report_windows_follow_lead_number_and_show_the_policy_s_own_inputs(x_education):
+    pipeline, _ = x_education
+    text = _page_text(pipeline)
+    features = pd.read_parquet(pipeline / "data/processed/features.parquet")
+    bounds = features.groupby("split")[ORDER_COLUMN].agg(["min", "max"]).astype(int)
+    for split in ("train", "valid", "test"):
+        low, high = bounds.loc[split]
+        assert f" {split} {low} {high} " in text  # the window's first and last Lead Number
+    assert "in arrival order by Lead Number" in text
+    assert f"training window {bounds.loc['train', 'min']} – {bounds.loc['train', 'max']}" in text
+    assert not re.search(r"\bnan\b|\bNaN\b|\bNaT\b", text)
+    assert "rules marketers edit in ../../config/x_education/fit_rules.yaml" in text
+    start = text.index("What chose the cut-offs")
+    cut_offs = text[start : text.index("Fit rules", start)]
+    assert "policy for sales ready expected value" in cut_offs
+    assert "cost of a sales call 150 " in cut_offs and "value of a conversion 1,000 " in cut_offs
+    assert "capacity" not in cut_offs and "leads per day" not in cut_offs
+
+
+def test_every_json_file_and_stage_summary_is_strict_json(x_education):
+    pipeline, env = x_education
+    files = json_files(pipeline)
+    assert {"metrics.json", "calibration.json", "leakage_audit.json"} <= {p.name for p in files}
+    for path in files:
+        strict_json(path.read_text())
+    calibration = strict_json((pipeline / "data/model/calibration.json").read_text())
+    assert calibration["thresholds"]["leads_per_day"] is None  # no timestamps: unknown, not NaN
+    stages = yaml.safe_load((pipeline / "dvc.yaml").read_text())["stages"]
+    printed = run(shlex.split(stages["calibrate"]["cmd"]), pipeline, env).stdout  # rerun: same
+    assert strict_json(printed)["thresholds"]["leads_per_day"] is None

@@ -123,7 +123,7 @@ class Score(BaseModel):
     as_of: datetime
     probability: float
     score: int
-    model_probability: float
+    model_probability: float | None  # null without a model (cold start: the fit score alone)
     fit_score: float
     fit_grade: str
     band: str

@@ -153,6 +153,9 @@ class ValidateConfig(_Section):
     max_reject_rate: float = Field(0.05, ge=0, le=1)
     future_tolerance_hours: float = Field(24.0, ge=0)
     leakage_threshold: float = Field(0.85, gt=0.5, le=1)  # ROC-AUC alone that flags a column
+    # a column filled this many times as often for converted leads as for the others is flagged
+    # as filled only after a deal (see leadscore.data.leakage)
+    converter_only_ratio: float = Field(20.0, gt=1)
     audit_folds: int = Field(5, ge=2)  # out-of-fold target-rate encoding in the leakage audit
     keep: tuple[str, ...] = ()  # flagged or after-contact columns the user keeps anyway
 
@@ -198,6 +201,9 @@ class TrainConfig(_Section):
     # after early stopping, fit once more on the training and validation windows together, so the
     # shipped model has seen the latest leads (see leadscore.modeling.booster.train_final)
     refit: bool = False
+    # fewer converted leads than this in the training window: no model is trained, the fit score
+    # alone is calibrated and shipped (see leadscore.modeling.cold_start)
+    min_conversions: int = Field(120, ge=0)
 
 
 Band = Literal["sales_ready", "marketing_qualified"]

@@ -3,17 +3,22 @@ its numbers against metrics.json, and no contact details anywhere."""
 
 import json
 import re
+import shutil
+from html import unescape
+from pathlib import Path
 
 import matplotlib.image
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from playwright.sync_api import sync_playwright
 
 from leadscore.features import FAMILIES
 from leadscore.report.importance import FIT
 from leadscore.report.page import lookup
-from support import REPO
+from support import REPO, run
 
 pytestmark = pytest.mark.slow
 
@@ -151,3 +156,66 @@ def test_the_stage_logged_the_report_and_companions_to_the_mlflow_run(project):
     run_id = json.loads((root / "data/model/run.json").read_text())["run_id"]
     logged = {a.path for a in client.list_artifacts(run_id, "report")}
     assert logged == {f"report/{n}" for n in ("model_report.html", *COMPANIONS)}
+
+
+RULES = """\
+base: 10
+grades: {A: 70, B: 35, C: 20}  # at most 10 + 30 points: no lead can reach A
+rules:
+  - name: senior title
+    field: job_seniority
+    points: {c_level: 30, vp: 20, director: 12}
+"""
+
+
+@pytest.fixture(scope="module")
+def reshaped(project, tmp_path_factory) -> tuple[Path, str]:
+    """A copy of the pipeline run again with the marketers' own fit-rule file at another path,
+    whose grade A no lead reaches, and a fixed cut-off no lead reaches: its page as text."""
+    shared, env = project
+    root = tmp_path_factory.mktemp("reshaped") / "project"
+    shutil.copytree(shared, root)
+    (root / "rules").mkdir()
+    (root / "rules/sales_fit.yaml").write_text(RULES)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["calibrate"]["fit_rules"] = "rules/sales_fit.yaml"
+    params["calibrate"]["thresholds"] |= {
+        "policy": "fixed",
+        "fixed": {"sales_ready": 0.999, "marketing_qualified": 0.05},
+    }
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}"}
+    run(["dvc", "repro"], root, env)
+    return root, _text(root / "reports/model_report.html")
+
+
+def _text(page: Path) -> str:
+    """The page's visible text, tags dropped and spaces collapsed."""
+    html = re.sub(r"<style>.*?</style>|<[^>]+>", " ", page.read_text(), flags=re.S)
+    return re.sub(r"\s+", " ", unescape(html))
+
+
+def test_an_empty_grade_and_an_empty_band_render_as_no_leads(reshaped):
+    root, text = reshaped
+    grades = pd.read_parquet(root / "data/processed/test_scores.parquet")["fit_grade"]
+    assert "A" not in set(grades) and {"B", "C", "D"} <= set(grades)
+    bands = pd.read_csv(root / "reports/thresholds.csv").set_index("band")
+    assert bands.loc["sales_ready", "leads"] == 0 and np.isnan(
+        bands.loc["sales_ready", "precision"]
+    )
+    assert "grade leads share conversion rate A no leads 0.0 % — B " in text
+    assert "sales ready (no leads) 0.999 0.0 % — 0.0 % — 0.0 0 " in text
+    assert "A — no leads — no leads" in text  # the grade × model score row of grade A
+    assert not re.search(r"\bnan\b|\bNaN\b|\bNaT\b|undefined", text)
+
+
+def test_the_page_names_the_fit_rule_file_used_and_the_policy_s_own_inputs(reshaped):
+    _, text = reshaped
+    assert "rules marketers edit in rules/sales_fit.yaml" in text
+    assert "config/fit_rules.yaml" not in text
+    start = text.index("What chose the cut-offs")
+    cut_offs = text[start : text.index("Fit rules", start)]
+    assert "policy for sales ready fixed" in cut_offs
+    assert "cut-off for sales ready / marketing qualified (as set) 0.999 / 0.050" in cut_offs
+    for other in ("capacity", "leads per day", "value of a conversion", "cost of a"):
+        assert other not in cut_offs

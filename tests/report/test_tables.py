@@ -3,14 +3,20 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from leadscore.config import ORDER_COLUMN
 from leadscore.report.importance import FIT, importance_table, shap_importance
 from leadscore.report.page import (
     band_table,
+    bound,
     calibration_table,
+    decimal,
     grade_score_matrix,
     grade_table,
     lookup,
+    percent,
     signal_breakdowns,
+    split_windows,
+    window_order,
 )
 
 
@@ -112,3 +118,54 @@ def test_breakdowns_cover_the_top_signals_then_every_other_family():
     assert weekday["leads"].tolist() == [2, 1, 1]
     # The arrival moment's contribution is weekday and hour together, as in the reasons.
     assert weekday["mean_contribution"].tolist() == pytest.approx([0.4, -0.4, -0.4])
+
+
+def test_grade_score_matrix_has_a_cell_for_a_grade_without_leads():
+    got = grade_score_matrix(_scores().query("fit_grade != 'B'"))
+    assert len(got) == 4 * 5 and got["leads"].sum() == 8
+    empty = got[got["fit_grade"] == "B"]
+    assert len(empty) == 5 and (empty["leads"] == 0).all()
+    assert empty["conversion_rate"].isna().all()
+
+
+def test_grade_score_matrix_is_empty_without_a_model():
+    got = grade_score_matrix(_scores().assign(model_probability=np.nan))
+    assert got.empty
+
+
+def _features(created_at: object, **extra) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d", "e"],
+            "created_at": created_at,
+            "label": [1, 0, 0, 1, 0],
+            "split": ["train", "train", "valid", "test", "test"],
+            **extra,
+        }
+    )
+
+
+def test_windows_by_the_ordering_column_when_there_is_no_date():
+    features = _features(pd.NaT, arrival_order=[579533.0, 579600.0, 600012.0, 640001.0, 660737.0])
+    assert window_order(features) == ORDER_COLUMN
+    windows = split_windows(features).set_index("split")
+    assert windows["first_lead"].tolist() == [579533.0, 600012.0, 640001.0]
+    assert windows["last_lead"].tolist() == [579600.0, 600012.0, 660737.0]
+    assert [bound(v) for v in windows["last_lead"]] == ["579600", "600012", "660737"]
+    assert windows["conversion_rate"].tolist() == [0.5, 0.0, 0.5]
+
+
+def test_windows_by_date_and_without_any_order():
+    days = pd.to_datetime(["2026-01-01", "2026-01-02", "2026-02-01", "2026-03-01", "2026-03-09"])
+    dated = split_windows(_features(days.tz_localize("UTC")))
+    assert [bound(v) for v in dated["last_lead"]] == ["2026-01-02", "2026-02-01", "2026-03-09"]
+    random = _features(pd.NaT)
+    assert window_order(random) is None
+    assert [bound(v) for v in split_windows(random)["first_lead"]] == ["—"] * 3
+
+
+def test_missing_figures_show_as_a_dash_not_nan():
+    assert percent(np.nan) == "—" and percent(None) == "—" and percent(0.1234) == "12.3 %"
+    assert decimal(float("nan"), 2) == "—" and decimal(1.23456, 2) == "1.23"
+    assert decimal(0.5, 1, 100) == "50.0"
+    assert bound(pd.NaT) == "—" and bound(np.nan) == "—" and bound(12.5) == "12.5"

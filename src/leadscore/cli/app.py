@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from leadscore.data.files import dumps_json
 from leadscore.errors import LeadscoreError
 
 app = typer.Typer(
@@ -41,7 +41,7 @@ def verb(func: Callable[..., dict]) -> Callable[..., None]:
             typer.echo(f"leadscore {func.__name__}: error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from exc
         log.info("%s: done in %.1f s", func.__name__, time.perf_counter() - started)
-        typer.echo(json.dumps(summary, indent=2, default=str))
+        typer.echo(dumps_json(summary))
 
     app.command(name=func.__name__)(wrapper)
     return wrapper

@@ -1,8 +1,10 @@
-"""Reading and writing tables by file suffix, with atomic writes so a crash leaves no half file."""
+"""Reading and writing tables by file suffix, with atomic writes so a crash leaves no half file;
+JSON strictly as RFC 8259 has it."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -40,7 +42,33 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
 def write_json(data: Any, path: str | Path) -> None:
     path = Path(path)
     with _atomic(path) as tmp:
-        Path(tmp).write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        Path(tmp).write_text(dumps_json(data, sort_keys=True) + "\n")
+
+
+def dumps_json(data: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """Strict JSON text of ``data``: a missing or infinite number (NaN, inf) is ``null``.
+
+    Python's ``json`` writes them as the bare words ``NaN`` and ``Infinity``, which no strict
+    parser (JavaScript's ``JSON.parse``, ``jq``, most JSON libraries) accepts. Anything else
+    JSON has no type for (a timestamp, a path) is written as its text.
+    """
+    return json.dumps(
+        _finite(data), indent=indent, sort_keys=sort_keys, default=str, allow_nan=False
+    )
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float and NaT replaced by None, numpy scalars as
+    Python's."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy scalar
+        value = value.item()
+    if value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
 
 
 def read_json(path: str | Path) -> Any:

@@ -6,7 +6,6 @@ quarantine is deterministic and each row appears exactly once: valid + quarantin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore.config import ORDER_COLUMN, SchemaConfig
+from leadscore.data.files import dumps_json
 from leadscore.data.schema import events_to_canonical, leads_to_canonical
 from leadscore.errors import EmptyInputError, RejectRateError
 
@@ -202,7 +202,7 @@ def _split(raw: pd.DataFrame, canonical: pd.DataFrame, reason: pd.Series) -> Val
         {
             "lead_id": canonical.loc[bad, "lead_id"],
             "reason": reason[bad].astype("str"),
-            "raw": [json.dumps(row, default=str) for row in raw.loc[bad].to_dict("records")],
+            "raw": [dumps_json(row, indent=None) for row in raw.loc[bad].to_dict("records")],
         },
         columns=QUARANTINE_COLUMNS,
     ).reset_index(drop=True)

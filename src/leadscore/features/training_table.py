@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from leadscore.config import FeaturizeConfig, SchemaConfig
+from leadscore.config import ORDER_COLUMN, FeaturizeConfig, SchemaConfig
 from leadscore.data.snapshots import (
     arrival_order,
     arrival_rank,
@@ -24,7 +24,9 @@ from leadscore.features.build import build_features
 
 @dataclass(frozen=True)
 class TrainingTable:
-    features: pd.DataFrame  # keys, features, created_at, arrival, age_days, label, split
+    # keys, features, created_at, arrival, age_days, label, split (and arrival_order, the
+    # ordering column's values, when the table has one)
+    features: pd.DataFrame
     excluded: pd.DataFrame  # keys and the features of the audit's excluded columns
     schema: SchemaConfig  # the mapping the model reads (the excluded columns left out)
     data_end: pd.Timestamp
@@ -62,6 +64,9 @@ def training_table(
     created_at = leads.set_index("lead_id").get(
         "created_at", pd.Series(pd.NaT, index=order.index, dtype="datetime64[ns, UTC]")
     )
+    if ORDER_COLUMN in leads:  # the ordering column's own values, for the report's windows
+        by_lead = leads.set_index("lead_id")[ORDER_COLUMN]
+        features[ORDER_COLUMN] = snapshots["lead_id"].map(by_lead).to_numpy()
     features = features.assign(
         created_at=snapshots["lead_id"].map(created_at).to_numpy(),
         arrival=arrival_rank(snapshots, order),

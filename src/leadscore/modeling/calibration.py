@@ -43,15 +43,17 @@ class Blend:
     fit_weight: float
     intercept: float
 
-    def logit(self, model_probability: np.ndarray, fit_score: np.ndarray) -> np.ndarray:
-        return (
-            self.model_weight * _logit(model_probability)
-            + self.fit_weight * _fit_logit(fit_score)
-            + self.intercept
-        )
+    def logit(self, model_probability: np.ndarray | None, fit_score: np.ndarray) -> np.ndarray:
+        """The blend's log-odds; without a model (weight 0: the cold start) its probabilities,
+        missing there, are not read."""
+        model: np.ndarray | float = 0.0
+        if self.model_weight and model_probability is not None:
+            model = self.model_weight * _logit(model_probability)
+        return model + self.fit_weight * _fit_logit(fit_score) + self.intercept
 
 
 MODEL_ONLY = Blend(model_weight=1.0, fit_weight=0.0, intercept=0.0)
+FIT_ONLY = Blend(model_weight=0.0, fit_weight=1.0, intercept=0.0)  # the cold start's
 
 
 def learn_blend(
@@ -135,21 +137,31 @@ class Calibration:
 
 
 def calibrate_window(
-    valid: pd.DataFrame, model_p: np.ndarray, fit_score: np.ndarray, *, cfg: CalibrateConfig
+    valid: pd.DataFrame,
+    model_p: np.ndarray | None,
+    fit_score: np.ndarray,
+    *,
+    cfg: CalibrateConfig,
 ) -> Calibration:
     """Blend, calibrator and band thresholds learned on the validation window ``valid`` (sorted
     by arrival), its out-of-sample model probabilities and its fit scores.
 
     With ``cfg.method`` auto the candidates compete on the later half by log loss, the model's
     own probabilities among them: post-processing that does not lower the validation log loss
-    is not applied (the fit score is still reported, with its grade).
+    is not applied (the fit score is still reported, with its grade). Without a model
+    (``model_p`` None, the cold start) there is no blend to learn: the fit score alone is
+    calibrated, on the whole window.
     """
     y = valid["label"].to_numpy()
     later = (valid["arrival"] >= valid["arrival"].median()).to_numpy()
-    blend = learn_blend(model_p[~later], fit_score[~later], y[~later], weight=cfg.blend_weight)
+    losses: dict[str, float] = {}
+    if model_p is None:
+        blend, later = FIT_ONLY, np.ones(len(y), dtype=bool)
+    else:
+        blend = learn_blend(model_p[~later], fit_score[~later], y[~later], weight=cfg.blend_weight)
+        losses["model_only"] = float(log_loss(y[later], model_p[later], labels=[0, 1]))
     z = blend.logit(model_p, fit_score)
-    losses = cross_validated_losses(z[later], y[later])
-    losses["model_only"] = float(log_loss(y[later], model_p[later], labels=[0, 1]))
+    losses = cross_validated_losses(z[later], y[later]) | losses
     method = min(losses, key=losses.__getitem__) if cfg.method == "auto" else cfg.method
     if method == "model_only":
         blend, method = MODEL_ONLY, "none"

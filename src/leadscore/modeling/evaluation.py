@@ -20,6 +20,7 @@ from leadscore.data.leakage import NOT_USABLE
 from leadscore.features import CategoryEncoder
 from leadscore.modeling.baselines import as_model_input, train_logistic_baseline
 from leadscore.modeling.booster import probabilities, train_final
+from leadscore.modeling.cold_start import training_conversions
 from leadscore.modeling.fit_score import apply_fit_rules
 from leadscore.modeling.metrics import classification_metrics, curves, reliability_table
 from leadscore.modeling.sampling import describe, keep_mask
@@ -52,7 +53,11 @@ def evaluate_held_out(
     policy: ThresholdConfig,
 ) -> HeldOut:
     """Score the test window and put the product next to its parts, the baselines, the best
-    achievable (``truth``, demo data only) and what the audit's excluded columns would add."""
+    achievable (``truth``, demo data only) and what the audit's excluded columns would add.
+
+    Without a model (the cold start) the product is the calibrated fit score: its figures are
+    the headline ones, ``cold_start`` says why, and nothing model-only is reported.
+    """
     train = features[features["split"] == "train"]
     test = features[features["split"] == "test"].reset_index(drop=True)
     base_rate = float(train["label"].mean())
@@ -76,11 +81,9 @@ def evaluate_held_out(
     metrics["blend_before_calibration"] = classification_metrics(y, before, cfg.ece_bins)
     metrics["beats_baselines"] = beats_baselines(metrics)
     metrics["training_sample"] = training_sample(train, train_cfg)
-    comparison = excluded_columns_comparison(
-        features, excluded, cfg=train_cfg, ece_bins=cfg.ece_bins
+    metrics |= _model_notes(
+        features, excluded, trained=scorer.booster is not None, cfg=train_cfg, ece_bins=cfg.ece_bins
     )
-    if comparison is not None:
-        metrics["excluded_columns_comparison"] = comparison
     plots = {
         "calibration": reliability_table(y, p, cfg.ece_bins),
         "calibration_before": reliability_table(y, before, cfg.ece_bins),
@@ -90,6 +93,25 @@ def evaluate_held_out(
         "thresholds": threshold_table(y, p, policy, scorer.thresholds),
     }
     return HeldOut(metrics=metrics, plots=plots, scores=scores)
+
+
+def _model_notes(
+    features: pd.DataFrame,
+    excluded: pd.DataFrame,
+    *,
+    trained: bool,
+    cfg: TrainConfig,
+    ece_bins: int,
+) -> dict:
+    """Why no model was trained (``cold_start``), or else what the audit's excluded columns
+    would have added to it (``excluded_columns_comparison``, when there are any)."""
+    if not trained:
+        conversions = training_conversions(features)
+        return {
+            "cold_start": {"train_conversions": conversions, "min_conversions": cfg.min_conversions}
+        }
+    comparison = excluded_columns_comparison(features, excluded, cfg=cfg, ece_bins=ece_bins)
+    return {} if comparison is None else {"excluded_columns_comparison": comparison}
 
 
 def beats_baselines(metrics: dict) -> bool:
@@ -119,7 +141,8 @@ def held_out_metrics(
     y = scores["label"].to_numpy()
     blended = classification_metrics(y, scores["probability"], ece_bins)
     metrics: dict = {**blended, "base_rate_train": base_rate, "rate_test": float(y.mean())}
-    metrics["model_only"] = classification_metrics(y, scores["model_probability"], ece_bins)
+    if scores["model_probability"].notna().all():  # none without a model (cold start)
+        metrics["model_only"] = classification_metrics(y, scores["model_probability"], ece_bins)
     # The fit score is a ranking, not a probability: only its ROC-AUC is comparable.
     metrics["fit_only"] = {"roc_auc": float(roc_auc_score(y, scores["fit_score"]))}
     metrics["base_rate"] = classification_metrics(y, np.full(len(y), base_rate), ece_bins)

@@ -16,16 +16,18 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadscore.config import TrainConfig
+from leadscore.config import ORDER_COLUMN, TrainConfig
 from leadscore.features import CategoryEncoder
 from leadscore.modeling.booster import TrainedBooster, probabilities, train_final
+from leadscore.modeling.cold_start import no_model_note, training_conversions
 from leadscore.modeling.metrics import classification_metrics
 from leadscore.modeling.sampling import describe, sample_weights
 from leadscore.modeling.tuning import search_rows, tune
 
 log = logging.getLogger(__name__)
 
-# Columns of the featurized table that describe the snapshot rather than the lead.
+# Columns of the featurized table that describe the snapshot rather than the lead; the last,
+# the table's ordering column (schema.order_by), only when it has one.
 NON_FEATURES: tuple[str, ...] = (
     "lead_id",
     "as_of",
@@ -34,6 +36,7 @@ NON_FEATURES: tuple[str, ...] = (
     "age_days",
     "label",
     "split",
+    ORDER_COLUMN,
 )
 
 
@@ -47,7 +50,7 @@ class TrainingResult:
     """What training produced: the booster and its vocabularies, the validation window's
     out-of-sample probabilities, the settings the search chose and a summary for the logs."""
 
-    booster: lgb.Booster
+    booster: lgb.Booster | None  # None: too few conversions, no model (cold start)
     rounds: int  # trees to save
     encoder: CategoryEncoder
     valid_predictions: pd.DataFrame  # lead_id, as_of, model_probability
@@ -55,17 +58,24 @@ class TrainingResult:
     cfg: TrainConfig  # the settings used, with the search's choices
     sampling: dict
     summary: dict
+    no_model_note: str = ""  # what model.txt says in the booster's place (cold start)
 
 
 def train_conversion_model(
     features: pd.DataFrame, *, cfg: TrainConfig, train_rows: int
 ) -> TrainingResult:
     """Train on ``features``' training window (sampled as ``cfg.non_converter_fraction`` says,
-    ``train_rows`` being its size before sampling), early-stopped on its validation window."""
+    ``train_rows`` being its size before sampling), early-stopped on its validation window;
+    with fewer than ``cfg.min_conversions`` converted leads there, train no model."""
     fraction = cfg.non_converter_fraction
     train, valid = (features[features["split"] == s] for s in ("train", "valid"))
     columns = feature_names(features)
     encoder = CategoryEncoder(min_count=cfg.rare_min_count).fit(train[columns])
+    sampling = describe(train_rows, len(train), fraction, cfg.seed)
+    counts = {"train_conversions": training_conversions(features)}
+    counts |= {"valid_rows": len(valid), "features": len(columns)}
+    if counts["train_conversions"] < cfg.min_conversions:
+        return _without_model(valid, encoder, cfg=cfg, sampling=sampling, counts=counts)
     x_train, y_train = encoder.transform(train[columns]), train["label"].to_numpy()
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
     weight = sample_weights(y_train, fraction) if fraction < 1 else None
@@ -87,11 +97,10 @@ def train_conversion_model(
         final.rounds,
         len(train) + len(valid) * cfg.refit,
     )
-    sampling = describe(train_rows, len(train), fraction, cfg.seed)
     # the training metrics on the search's rows: a million-row predict is not worth a diagnostic
     train_p = probabilities(final.booster, x_train[keep])
     summary = _summary(final, y_valid, y_train[keep], train_p, sampling=sampling, seconds=seconds)
-    summary |= {"valid_rows": len(valid), "features": len(columns)}
+    summary |= counts
     predictions = valid[["lead_id", "as_of"]].assign(model_probability=final.valid_probability)
     return TrainingResult(
         booster=final.booster,
@@ -102,6 +111,30 @@ def train_conversion_model(
         cfg=cfg,
         sampling=sampling,
         summary=summary,
+    )
+
+
+def _without_model(
+    valid: pd.DataFrame, encoder: CategoryEncoder, *, cfg: TrainConfig, sampling: dict, counts: dict
+) -> TrainingResult:
+    """The cold start's result: vocabularies, no booster, no validation probabilities."""
+    conversions = counts["train_conversions"]
+    log.info("cold start: %d converted leads < train.min_conversions, no model", conversions)
+    return TrainingResult(
+        booster=None,
+        rounds=0,
+        encoder=encoder,
+        valid_predictions=valid[["lead_id", "as_of"]].assign(model_probability=np.nan),
+        tuned={},
+        cfg=cfg,
+        sampling=sampling,
+        summary={
+            "cold_start": True,
+            "min_conversions": cfg.min_conversions,
+            "train_rows": sampling["train_rows_kept"],
+        }
+        | counts,
+        no_model_note=no_model_note(conversions, cfg.min_conversions),
     )
 
 

@@ -9,6 +9,8 @@ so the report and the reasons a sales rep reads name the same signals.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -32,18 +34,40 @@ def measure_importance(
     permutation_rows: int = 2000,
     repeats: int = 3,
     seed: int = 0,
+    *,
+    leave_out: Collection[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both measures on seeded samples of held-out rows, bounded so the report stays quick:
     the importance table (permutation for every family and the ``top_signals`` strongest
-    signals) and the contributions of the sampled rows, indexed like ``features``."""
-    contrib = contributions(scorer, _sample(features, shap_rows, seed))
+    signals) and the contributions of the sampled rows, indexed like ``features``.
+
+    Features in ``leave_out`` (:func:`constant_features`) are in neither: a feature with one
+    value drives nothing, and listed among the drivers it would mislead.
+    """
+    sampled = _sample(features, shap_rows, seed)
+    contrib = contributions(scorer, sampled).drop(columns=list(leave_out), errors="ignore")
     shap = shap_importance(contrib, scorer.schema)
     signals = shap[shap["level"] == "signal"].nlargest(top_signals, "mean_abs_contribution")
     sample = _sample(features, permutation_rows, seed)
     permutation = permutation_importance(
-        scorer, sample, sample["label"].to_numpy(), signals["name"].tolist(), repeats, seed
+        scorer,
+        sample,
+        sample["label"].to_numpy(),
+        signals["name"].tolist(),
+        repeats,
+        seed,
+        leave_out=leave_out,
     )
     return importance_table(shap, permutation, scorer.schema), contrib
+
+
+def constant_features(features: pd.DataFrame, columns: Collection[str]) -> list[str]:
+    """Those of the model's feature ``columns`` that take a single value (missing counts as
+    one) in the training window or in the held-out window of a featurized table: the model
+    cannot have learned from the first, and the second shows no effect (e.g. the hour of a
+    date-only timestamp, always 0)."""
+    windows = [features[features["split"] == s] for s in ("train", "test")]
+    return [c for c in columns if any(w[c].nunique(dropna=False) <= 1 for w in windows if len(w))]
 
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -61,14 +85,17 @@ def feature_groups(columns: list[str], schema: SchemaConfig | None = None) -> pd
 
 def contributions(scorer: Scorer, features: pd.DataFrame) -> pd.DataFrame:
     """Per row and feature, the signed contribution to the blend's log-odds (column ``fit``
-    for the fit score, centred on the rows' mean as TreeSHAP values are)."""
-    encoded = scorer.encoder.transform(features)
-    shap = shap_values(scorer.booster, encoded)
+    for the fit score, centred on the rows' mean as TreeSHAP values are); the fit score's
+    only, without a model (cold start)."""
+    frame = pd.DataFrame(index=features.index)
+    if scorer.booster is not None:
+        encoded = scorer.encoder.transform(features)
+        shap = shap_values(scorer.booster, encoded)
+        frame = pd.DataFrame(
+            scorer.blend.model_weight * shap, columns=list(encoded.columns), index=features.index
+        )
     fit = apply_fit_rules(features, scorer.fit_rules)["fit_score"]
     fit_term = scorer.blend.logit(np.full(len(features), 0.5), fit)  # its part of the sum
-    frame = pd.DataFrame(
-        scorer.blend.model_weight * shap, columns=list(encoded.columns), index=features.index
-    )
     frame[FIT] = fit_term - fit_term.mean()
     return frame
 
@@ -109,6 +136,8 @@ def permutation_importance(
     signals: list[str] | None = None,
     repeats: int = 3,
     seed: int = 0,
+    *,
+    leave_out: Collection[str] = (),
 ) -> pd.DataFrame:
     """Held-out drop in ROC-AUC of the product's probability when a family's or signal's
     features are shuffled together (every family; the given signals, or all).
@@ -122,11 +151,12 @@ def permutation_importance(
     """
     rows = features.reset_index(drop=True)
     encoded = scorer.encoder.transform(rows)
-    model_p = probabilities(scorer.booster, encoded)
+    model_p = _model_probability(scorer, encoded)
     fit = apply_fit_rules(rows, scorer.fit_rules)["fit_score"]
     base = roc_auc_score(labels, _probability(scorer, model_p, fit))
     rule_fields = {r.field for r in scorer.fit_rules.rules}
-    groups = feature_groups(list(encoded.columns), scorer.schema)
+    used = [c for c in encoded.columns if c not in leave_out and scorer.booster is not None]
+    groups = feature_groups(used, scorer.schema)
     rng = np.random.default_rng(seed)
     records = []
     for level in LEVELS[:2]:
@@ -137,10 +167,8 @@ def permutation_importance(
             drops = []
             for _ in range(repeats):
                 order = rng.permutation(len(rows))
-                p_model = model_p
-                if columns:
-                    shuffled = _shuffle(encoded, columns, order)
-                    p_model = probabilities(scorer.booster, shuffled)
+                shuffled = _shuffle(encoded, columns, order) if columns else None
+                p_model = model_p if shuffled is None else _model_probability(scorer, shuffled)
                 f = fit[order] if FIT in set(members) else fit
                 if rule_fields & set(columns):
                     f = apply_fit_rules(_shuffle(rows, columns, order), scorer.fit_rules)[
@@ -152,7 +180,12 @@ def permutation_importance(
     return pd.DataFrame(records, columns=columns)
 
 
-def _probability(scorer: Scorer, model_p: np.ndarray, fit: np.ndarray) -> np.ndarray:
+def _model_probability(scorer: Scorer, encoded: pd.DataFrame) -> np.ndarray | None:
+    """The model's probabilities of encoded rows; None without a model (cold start)."""
+    return None if scorer.booster is None else probabilities(scorer.booster, encoded)
+
+
+def _probability(scorer: Scorer, model_p: np.ndarray | None, fit: np.ndarray) -> np.ndarray:
     """The scorer's probability from its two inputs, as ``Scorer.score`` composes it."""
     return scorer.calibrator.predict(scorer.blend.logit(model_p, np.asarray(fit, dtype=float)))
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,11 +11,11 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from leadscore.config import ReportConfig, ThresholdConfig
+from leadscore.config import ORDER_COLUMN, ReportConfig, ThresholdConfig
 from leadscore.modeling.fit_score import GRADES
 from leadscore.modeling.thresholds import BANDS
 from leadscore.report import charts
-from leadscore.report.importance import measure_importance
+from leadscore.report.importance import constant_features, measure_importance
 from leadscore.report.tables import (
     SCORE_GROUPS,
     audit_rows,
@@ -26,6 +27,7 @@ from leadscore.report.tables import (
     lookup,
     signal_breakdowns,
     split_windows,
+    window_order,
 )
 from leadscore.scoring.scorer import Scorer
 
@@ -34,6 +36,7 @@ PLOTS: tuple[str, ...] = ("calibration", "calibration_before", "gain", "threshol
 BREAKDOWNS = 6  # signals with a chart of conversion by value
 EXAMPLES_PER_BAND = 2
 SEED = 0
+EMPTY = "—"  # what an empty band or grade shows instead of a figure
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class ReportData:
     examples: pd.DataFrame
     top_features: int
     audit: dict  # the validate stage's leakage audit (reports/leakage_audit.json)
+    windows_by: str  # what orders the windows: created_at, the ordering column, or nothing
+    fit_rules_file: str  # the fit-rule file calibrate read (calibrate.fit_rules)
 
     def companions(self) -> dict[str, pd.DataFrame]:
         """The tables written beside the page as CSV, by file name."""
@@ -80,9 +85,13 @@ def assemble_report(
     """Everything the page shows, from the evaluation's outputs: ``scores`` of the test window
     as evaluate wrote them, and its ``plots`` tables by name (:data:`PLOTS`)."""
     test = features[features["split"] == "test"].reset_index(drop=True)
-    importance, contrib = measure_importance(scorer, test, cfg.top_features, seed=SEED)
+    constant = constant_features(features, scorer.encoder.feature_names_in_)
+    importance, contrib = measure_importance(
+        scorer, test, cfg.top_features, seed=SEED, leave_out=constant
+    )
     calibration = calibration_table(plots["calibration_before"], plots["calibration"], metrics)
     chosen = {"calibration_method": scorer.calibrator.method, "fit_weight": scorer.blend.fit_weight}
+    params = metadata["params"]
     return ReportData(
         metrics=metrics,
         metadata=metadata,
@@ -99,6 +108,8 @@ def assemble_report(
         examples=example_leads(scorer, test, scores, EXAMPLES_PER_BAND, SEED),
         top_features=cfg.top_features,
         audit=audit,
+        windows_by=_order_words(window_order(features), params["schema"]["order_by"]),
+        fit_rules_file=params["calibrate"]["fit_rules"],
     )
 
 
@@ -123,6 +134,7 @@ def render_model_report(data: ReportData) -> str:
     }
     env = Environment(loader=PackageLoader("leadscore.report"), autoescape=select_autoescape())
     env.globals["metric"] = _metric_span(data.metrics)
+    env.filters.update(percent=percent, decimal=decimal, bound=bound)
     return env.get_template("model_report.html.j2").render(
         data=data,
         m=data.metrics,
@@ -144,14 +156,48 @@ def render_model_report(data: ReportData) -> str:
     )
 
 
+def _order_words(order: str | None, order_by: str | None) -> str:
+    """What the windows are ordered by, in the user's own words."""
+    if order == ORDER_COLUMN:
+        return str(order_by)
+    return order or "nothing (a random split)"
+
+
 def _metric_span(metrics: dict):
     """``metric(path, decimals, scale)`` in the template: the figure as shown, tagged with the
-    exact value and its path in metrics.json, so a test can hold the page to the metrics."""
+    exact value and its path in metrics.json, so a test can hold the page to the metrics. A
+    figure that does not exist (null in metrics.json) shows as a dash."""
 
     def show(path: str, decimals: int = 3, scale: float = 1.0) -> Markup:
         value = lookup(metrics, path)
         return Markup(
             '<span class="metric" data-metric="{}" data-value="{!r}" data-scale="{}">{}</span>'
-        ).format(path, value, scale, f"{value * scale:.{decimals}f}")
+        ).format(path, value, scale, decimal(value, decimals, scale))
 
     return show
+
+
+def decimal(value: float | None, decimals: int = 3, scale: float = 1.0) -> str:
+    """A number with ``decimals`` places; a dash where there is none (NaN: an empty band's
+    precision, a grade without leads)."""
+    if value is None or math.isnan(value):
+        return EMPTY
+    return f"{value * scale:.{decimals}f}"
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    """A share as a percentage, or a dash."""
+    shown = decimal(value, decimals, 100)
+    return shown if shown == EMPTY else f"{shown} %"
+
+
+def bound(value: object) -> str:
+    """A window's first or last lead: a capture date, an ordering column's value (a lead
+    number as written, without a thousands separator), or a dash."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return EMPTY
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

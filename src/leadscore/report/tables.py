@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadscore.config import ORDER_COLUMN
 from leadscore.features import describe_feature
 from leadscore.modeling.fit_score import GRADES
 from leadscore.modeling.thresholds import BANDS
@@ -70,16 +71,20 @@ def grade_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 def grade_score_matrix(scores: pd.DataFrame) -> pd.DataFrame:
     """Conversion rate and count per fit grade and fifth of the model's own score: does the
-    grade still separate leads the model already ranks alike?"""
+    grade still separate leads the model already ranks alike? Every grade and fifth has its
+    cell, empty ones with 0 leads (a rate of NaN); no cells without a model (cold start)."""
+    if scores["model_probability"].isna().all():
+        return pd.DataFrame(columns=["fit_grade", "model_score", "leads", "conversion_rate"])
     rank = scores["model_probability"].rank(method="first")
     group = pd.qcut(rank, len(SCORE_GROUPS), labels=list(SCORE_GROUPS))
-    table = (
-        scores.assign(model_score=group)
+    grade = pd.Categorical(scores["fit_grade"], categories=list(GRADES))
+    return (
+        scores.assign(model_score=group, fit_grade=grade)
         .groupby(["fit_grade", "model_score"], observed=False)["label"]
         .agg(leads="size", conversion_rate="mean")
         .reset_index()
+        .astype({"fit_grade": "str", "model_score": "str"})
     )
-    return table[table["fit_grade"].isin(GRADES)].reset_index(drop=True)
 
 
 def example_leads(
@@ -117,12 +122,16 @@ def calibration_table(before: pd.DataFrame, after: pd.DataFrame, metrics: dict) 
 
 
 def split_windows(features: pd.DataFrame) -> pd.DataFrame:
-    """The out-of-time windows: first and last lead, leads, snapshots and conversion rate."""
+    """The out-of-time windows: first and last lead by :func:`window_order`, leads, snapshots
+    and conversion rate."""
+    order = window_order(features)
+    key = features[order] if order else pd.Series(np.nan, index=features.index)
     return (
-        features.groupby("split", sort=False)
+        features.assign(_arrival=key)
+        .groupby("split", sort=False)
         .agg(
-            first_lead=("created_at", "min"),
-            last_lead=("created_at", "max"),
+            first_lead=("_arrival", "min"),
+            last_lead=("_arrival", "max"),
             leads=("lead_id", "nunique"),
             snapshots=("label", "size"),
             conversion_rate=("label", "mean"),
@@ -131,6 +140,14 @@ def split_windows(features: pd.DataFrame) -> pd.DataFrame:
         .rename_axis("split")
         .reset_index()
     )
+
+
+def window_order(features: pd.DataFrame) -> str | None:
+    """The column that orders the windows in the user's terms: ``created_at``, else the table's
+    ordering column (``schema.order_by``, e.g. a lead number), else none (a random split)."""
+    if features["created_at"].notna().any():
+        return "created_at"
+    return ORDER_COLUMN if ORDER_COLUMN in features else None
 
 
 def signal_breakdowns(

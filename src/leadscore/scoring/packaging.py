@@ -30,24 +30,34 @@ from leadscore.scoring.scorer import Scorer
 PYFUNC_MODULE = "leadscore.scoring.pyfunc_model"  # the artifact's entry point
 CHECK_ROWS = 500  # held-out rows the compiled trees must reproduce the Booster on at each load
 DRIFT_FEATURES = 10  # the features by gain whose distribution nightly runs compare
+NOT_COMPILED = "nothing compiled: no model was trained (cold start)"
 
 
 def compile_bundle(bundle: Path, features: pd.DataFrame) -> dict:
     """Compile the bundle's booster into it (see :mod:`leadscore.scoring.compiled`), with
-    held-out rows (training rows if there are too few) for every later load to check it on."""
+    held-out rows (training rows if there are too few) for every later load to check it on.
+    Without a booster (cold start) there is nothing to compile."""
     shutil.rmtree(bundle / COMPILED_DIR, ignore_errors=True)  # a stale one is not loaded
     scorer = Scorer.load(bundle)
+    if scorer.booster is None:  # the folder is a declared output: it says why it is empty
+        (bundle / COMPILED_DIR).mkdir()
+        (bundle / COMPILED_DIR / "README.txt").write_text(NOT_COMPILED + "\n")
+        return {"skipped": NOT_COMPILED}
     rows = pd.concat([features[features["split"] == "test"], features]).head(CHECK_ROWS)
     sample = scorer.encoder.matrix(rows)
     return compile_booster(bundle / BOOSTER_FILE, sample, out_dir=bundle / COMPILED_DIR)
 
 
 def drift_reference(bundle: Path, features: pd.DataFrame) -> dict:
-    """Profile of the score and the most important features on the training window."""
+    """Profile of the score and the most important features on the training window (of the
+    score alone without a model)."""
     scorer = Scorer.load(bundle)
     train = features[features["split"] == "train"].reset_index(drop=True)
     probability = scorer.score(train, explain_bands=())["probability"]
-    columns = gain_importance(scorer.booster)["feature"].head(DRIFT_FEATURES).tolist()
+    top = (
+        pd.DataFrame({"feature": []}) if scorer.booster is None else gain_importance(scorer.booster)
+    )
+    columns = top["feature"].head(DRIFT_FEATURES).tolist()
     return profile(train.assign(probability=probability), ["probability", *columns])
 
 

@@ -5,6 +5,10 @@ every way of scoring reads the same files and therefore gives the same numbers. 
 steps whatever the container: :meth:`Scorer.featurize` (leads as a DataFrame, or as numpy
 columns for an online request) and :meth:`Scorer.score`; :meth:`Scorer.scores_table` wraps the
 second in the scores table of the design.
+
+A bundle of the cold start (too few conversions to train, see
+:mod:`leadscore.modeling.cold_start`) has no booster: its scorer gives the calibrated fit score,
+a missing ``model_probability``, and the fit rules that fired as the reasons.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import pandas as pd
 from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.data.files import read_json
 from leadscore.features import CategoryEncoder, build_features, feature_columns
-from leadscore.features.cleaning import Columns, column
+from leadscore.features.cleaning import Columns, column, n_rows
 from leadscore.modeling.booster import shap_values
 from leadscore.modeling.calibration import Blend, Calibrator
+from leadscore.modeling.cold_start import read_booster
 from leadscore.modeling.fit_score import FitRules, apply_fit_rules, load_fit_rules
 from leadscore.modeling.thresholds import BANDS, assign_band
 from leadscore.scoring.bundle import (
@@ -61,7 +66,7 @@ class Scorer:
     featurize_cfg: FeaturizeConfig
     schema: SchemaConfig
     encoder: CategoryEncoder
-    booster: lgb.Booster
+    booster: lgb.Booster | None  # None: no model was trained (cold start)
     fit_rules: FitRules
     blend: Blend
     calibrator: Calibrator
@@ -77,7 +82,7 @@ class Scorer:
         features = read_json(bundle / FEATURES_FILE)
         calibration = read_json(bundle / CALIBRATION_FILE)
         schema = SchemaConfig.model_validate(features["schema"])
-        booster = lgb.Booster(model_file=str(bundle / BOOSTER_FILE))
+        booster = read_booster(bundle / BOOSTER_FILE)
         drift = bundle / DRIFT_FILE
         return cls(
             featurize_cfg=FeaturizeConfig.model_validate(features["featurize"]),
@@ -90,7 +95,9 @@ class Scorer:
             thresholds=calibration["thresholds"],
             model_version=model_version,
             drift_reference=read_json(drift) if drift.exists() else None,
-            predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE),
+            predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE)
+            if booster is not None
+            else None,
         )
 
     @cached_property
@@ -133,20 +140,23 @@ class Scorer:
         ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
         what a nightly run needs: sales reads the reasons of the leads it will call.
         """
-        encoded = self.encoder.matrix(features)
-        model_p = (self.predictor or BoosterPredictor(self.booster)).predict(encoded)
+        booster = self.booster
+        if booster is None:  # cold start: the fit score alone
+            model_p = np.full(n_rows(features), np.nan)
+        else:
+            encoded = self.encoder.matrix(features)
+            model_p = (self.predictor or BoosterPredictor(booster)).predict(encoded)
         fit = apply_fit_rules(features, self.fit_rules)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
         band = assign_band(probability, self.thresholds)
         wanted = np.ones(len(band), bool) if explain_bands is None else np.isin(band, explain_bands)
         reasons = np.full(len(band), "", dtype=object)
         if wanted.any():
-            rows = encoded[wanted]
-            # OpenMP threads for a few rows only add wake-ups, and wait for a busy core
-            threads = 1 if len(rows) < ONE_THREAD_BELOW else None
-            shap = shap_values(self.booster, rows, threads=threads)
-            values = self.encoder.decoded(encoded[wanted])
-            reasons[wanted] = explain(shap, values, self.signals)
+            reasons[wanted] = (
+                fit["fit_rules"][wanted]
+                if booster is None
+                else self._explain(booster, encoded[wanted])
+            )
         return {
             "probability": probability,
             "score": np.rint(probability * 100).astype("int64"),
@@ -157,6 +167,13 @@ class Scorer:
             "reasons": reasons,
             "fit_rules": fit["fit_rules"],
         }
+
+    def _explain(self, booster: lgb.Booster, encoded: np.ndarray) -> list[str]:
+        """Each row's reasons: the signals that moved its model score most (TreeSHAP)."""
+        # OpenMP threads for a few rows only add wake-ups, and wait for a busy core
+        threads = 1 if len(encoded) < ONE_THREAD_BELOW else None
+        shap = shap_values(booster, encoded, threads=threads)
+        return explain(shap, self.encoder.decoded(encoded), self.signals)
 
     def scores_table(
         self, features: pd.DataFrame, *, explain_bands: tuple[str, ...] | None = None

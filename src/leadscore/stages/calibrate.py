@@ -11,8 +11,14 @@ import mlflow
 from leadscore.config import CalibrateConfig, SchemaConfig
 from leadscore.data.files import read_json, read_table, write_json
 from leadscore.modeling.calibration import calibrate_window, validation_probabilities
+from leadscore.modeling.cold_start import has_model
 from leadscore.modeling.fit_score import apply_fit_rules, load_fit_rules
-from leadscore.scoring.bundle import CALIBRATION_FILE, FEATURES_FILE, FIT_RULES_FILE
+from leadscore.scoring.bundle import (
+    BOOSTER_FILE,
+    CALIBRATION_FILE,
+    FEATURES_FILE,
+    FIT_RULES_FILE,
+)
 from leadscore.tracking import flatten, resume_run
 
 
@@ -29,7 +35,8 @@ def run(
     schema = SchemaConfig.model_validate(read_json(bundle_dir / FEATURES_FILE)["schema"])
     rules = load_fit_rules(cfg.fit_rules, tuple(schema.declared()))
     shutil.copyfile(cfg.fit_rules, bundle_dir / FIT_RULES_FILE)
-    model_p = validation_probabilities(valid, read_table(valid_predictions))
+    trained = has_model(bundle_dir / BOOSTER_FILE)  # none: the cold start, the fit score alone
+    model_p = validation_probabilities(valid, read_table(valid_predictions)) if trained else None
     fit_score = apply_fit_rules(valid, rules)["fit_score"]
     result = calibrate_window(valid, model_p, fit_score, cfg=cfg)
     write_json(result.to_dict(), bundle_dir / CALIBRATION_FILE)

@@ -1,4 +1,5 @@
-"""train: the LightGBM conversion model on the training window, tracked in a new MLflow run."""
+"""train: the LightGBM conversion model on the training window, tracked in a new MLflow run
+(none, and a note saying why, when the window has too few conversions: the cold start)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ def run(
     )
     result = train_conversion_model(features, cfg=cfg, train_rows=train_rows)
     bundle_dir.mkdir(parents=True, exist_ok=True)
-    result.booster.save_model(str(bundle_dir / BOOSTER_FILE), num_iteration=result.rounds)
+    if result.booster is None:  # cold start: a note in the model's place says why
+        (bundle_dir / BOOSTER_FILE).write_text(result.no_model_note)
+    else:
+        result.booster.save_model(str(bundle_dir / BOOSTER_FILE), num_iteration=result.rounds)
     write_json(result.encoder.to_dict(), bundle_dir / ENCODER_FILE)
     write_table(result.valid_predictions, valid_predictions)
     with new_run(run_file, run_name=f"train {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M}"):
@@ -38,5 +42,6 @@ def run(
         mlflow.set_tag("train.tuned", ", ".join(sorted(result.tuned)) or "no")
         mlflow.set_tags(flatten("train.sampling", result.sampling))
         mlflow.log_metrics({k: float(v) for k, v in result.summary.items()})
-        mlflow.log_text(result.booster.model_to_string(), "lightgbm/model.txt")
+        model = result.no_model_note if result.booster is None else result.booster.model_to_string()
+        mlflow.log_text(model, "lightgbm/model.txt")
     return result.summary
