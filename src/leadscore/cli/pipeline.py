@@ -10,6 +10,7 @@ import typer
 
 from leadscore.cli.app import DEFAULT_PARAMS, OptPath, ParamsOpt, verb
 from leadscore.config import load_params
+from leadscore.errors import ConfigError
 
 RUN_FILE = Path("data/model/run.json")  # the MLflow run of this training, started by train
 BUNDLE = Path("data/model")
@@ -30,6 +31,8 @@ def generate(
     from leadscore.stages import generate as stage
 
     cfg = load_params(params).generate
+    if cfg is None:
+        raise ConfigError(f"{params} has no generate section: generate makes the demo's data")
     cfg = cfg if leads is None else cfg.model_copy(update={"n_leads": leads})
     return stage.run(cfg, out_dir=out_dir)
 
