@@ -185,9 +185,7 @@ class SchemaConfig(_Section):
     @model_validator(mode="after")
     def _one_id(self) -> SchemaConfig:
         if self.id_from and "lead_id" in self.leads:
-            raise ValueError(
-                "schema.id_from generates lead_id: leave lead_id out of schema.leads"
-            )
+            raise ValueError("schema.id_from generates lead_id: leave lead_id out of schema.leads")
         return self
 
     @model_validator(mode="after")

@@ -55,7 +55,7 @@ def test_data_end_is_the_last_known_moment():
 def test_split_is_out_of_time_and_per_lead():
     created = pd.Series(pd.date_range(T0, periods=10, freq="D"), index=[f"l{i}" for i in range(10)])
     snaps = pd.DataFrame({"lead_id": [f"l{i}" for i in range(10)] * 2})
-    split = assign_split(snaps, created, valid_fraction=0.2, test_fraction=0.3)
+    split = assign_split(snaps, created, valid=0.2, test=0.3)
     expected = ["train"] * 5 + ["valid"] * 2 + ["test"] * 3
     assert_series_equal(split, pd.Series(expected * 2, dtype="str"), check_names=False)
 
@@ -69,7 +69,7 @@ def test_without_created_at_each_lead_has_one_snapshot_and_the_order_column_spli
     assert snaps["lead_id"].tolist() == ["c", "a", "b", "d", "e"]
     assert snaps["label"].tolist() == [1, 0, 1, 0, 1]
     assert snaps["as_of"].isna().all()
-    split = assign_split(snaps, arrival_order(table), valid_fraction=0.25, test_fraction=0.2)
+    split = assign_split(snaps, arrival_order(table), valid=0.25, test=0.2)
     assert dict(zip(snaps["lead_id"], split, strict=True)) == {
         "a": "train", "b": "train", "c": "train", "e": "valid", "d": "test"
     }  # fmt: skip

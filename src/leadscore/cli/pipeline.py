@@ -41,6 +41,7 @@ def generate(
 def validate(
     leads: Path,
     events: OptPath = None,
+    outcomes: OptPath = None,
     out_dir: Path = Path("data/interim"),
     summary: Path = Path("reports/validation.json"),
     audit: Path = AUDIT,
@@ -56,6 +57,7 @@ def validate(
         p.featurize,
         leads_path=leads,
         events_path=events,
+        outcomes_path=outcomes,
         out_dir=out_dir,
         summary_path=summary,
         audit_path=audit,

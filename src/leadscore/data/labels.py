@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import LabelConfig, SchemaConfig
+from leadscore.data.schema import stable_ids
 from leadscore.data.timestamps import parse_timestamps
-from leadscore.errors import SchemaError
+from leadscore.errors import ConfigError, SchemaError
 
 
 def decode_label(values: pd.Series, label: LabelConfig) -> pd.Series:
@@ -88,3 +89,35 @@ def outcome_labels(outcomes: pd.DataFrame, schema: SchemaConfig) -> pd.DataFrame
             "bad_date": grouped["bad_date"].any(),
         }
     )
+
+
+def require_label(raw: pd.DataFrame, schema: SchemaConfig, outcomes: pd.DataFrame | None) -> None:
+    """Training needs an outcome: the leads' label column, or the outcomes table declared."""
+    if schema.outcomes is not None and outcomes is None:
+        raise ConfigError("schema.outcomes is declared: give the outcomes table (--outcomes)")
+    if schema.outcomes is None and outcomes is not None:
+        raise ConfigError("an outcomes table was given but schema.outcomes does not map it")
+    column = schema.leads.get("converted")
+    if schema.outcomes is None and (column is None or column not in raw.columns):
+        raise SchemaError(
+            f"leads table has no label column '{column or 'converted'}' (schema.leads.converted);"
+            f" training needs the outcome: map the column, or declare schema.outcomes; "
+            f"columns found: {list(raw.columns)}"
+        )
+
+
+AUDIT_ID, AUDIT_LABEL = "leadscore_lead_id", "leadscore_converted"
+
+
+def audit_input(
+    raw: pd.DataFrame, valid: pd.DataFrame, schema: SchemaConfig
+) -> tuple[pd.DataFrame, SchemaConfig]:
+    """The raw leads as the leakage audit reads them: the user's columns plus each row's lead id
+    (generated when the table has none) and its validated 0/1 label, and the mapping to them."""
+    id_column = AUDIT_ID if schema.id_from else schema.leads.get("lead_id", "lead_id")
+    ids = stable_ids(raw, schema.id_from) if schema.id_from else raw[id_column].astype("str")
+    label_column = AUDIT_LABEL if schema.outcomes else schema.leads.get("converted", "converted")
+    label = ids.map(valid.drop_duplicates("lead_id").set_index("lead_id")["converted"])
+    frame = raw.assign(**{id_column: ids, label_column: label.astype("float64")})
+    mapping = schema.leads | {"lead_id": id_column, "converted": label_column}
+    return frame, schema.model_copy(update={"leads": mapping, "id_from": (), "outcomes": None})

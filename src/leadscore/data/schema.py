@@ -72,6 +72,15 @@ def to_canonical(
     )
 
 
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    """A stage's input lacks a column it needs: a schema error naming it, not a KeyError."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{table} table is missing column(s) {missing}; columns found: {list(frame.columns)}"
+        )
+
+
 def leads_to_canonical(frame: pd.DataFrame, schema: SchemaConfig) -> pd.DataFrame:
     """The leads table under leadscore's names; ``created_at`` is required only when mapped
     (without it, ``schema.order_by`` or a random split stands in for time). A table without an

@@ -16,9 +16,14 @@ import pyarrow.compute as pc
 
 from leadscore.config import ORDER_COLUMN, SchemaConfig
 from leadscore.data.labels import decode_label, outcome_labels
-from leadscore.data.schema import events_to_canonical, lead_key, leads_to_canonical
+from leadscore.data.schema import (
+    events_to_canonical,
+    lead_key,
+    leads_to_canonical,
+    require_columns,
+)
 from leadscore.data.timestamps import parse_timestamps
-from leadscore.errors import EmptyInputError, RejectRateError
+from leadscore.errors import ConfigError, EmptyInputError, RejectRateError
 
 QUARANTINE_COLUMNS = ["lead_id", "reason", "raw"]
 _HASH_KEYS = ("leadscore-seen-1", "leadscore-seen-2")  # two independent 64-bit hashes per id
@@ -197,6 +202,27 @@ def validate_events(
     )  # Arrow's hash kernel: a night's event log is tens of millions of ids
     _flag(reason, ~pd.Series(known.to_numpy(zero_copy_only=False)), "unknown_lead_id")
     return _split(raw, events, reason)
+
+
+def in_scope(
+    raw: pd.DataFrame, schema: SchemaConfig, created_from: str | None
+) -> tuple[pd.DataFrame, int]:
+    """The leads created on or after ``created_from`` (all without it), and how many were not.
+
+    Earlier rows are out of the training's scope, not errors: they are counted, not quarantined,
+    so a CRM's test period does not drown the real problems or trip the reject rate. A row whose
+    date does not read stays in, for validation to quarantine.
+    """
+    if created_from is None:
+        return raw, 0
+    column = schema.leads.get("created_at")
+    if column is None:
+        raise ConfigError("validate.created_from needs a created_at column (schema.leads)")
+    require_columns(raw, (column,), "leads")
+    spec = schema.dates.of("leads", column)
+    moments = parse_timestamps(raw[column], spec, column=column)
+    before = (moments < pd.Timestamp(created_from).tz_localize("UTC")).to_numpy()
+    return raw.loc[~before], int(before.sum())
 
 
 def check_reject_rate(results: dict[str, ValidationResult], max_reject_rate: float) -> None:
