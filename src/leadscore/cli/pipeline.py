@@ -38,6 +38,23 @@ def generate(
 
 
 @verb
+def extract(
+    leads: Annotated[str, typer.Option(help="URI of the lead table (as for score).")],
+    events: Annotated[str | None, typer.Option(help="URI of the event log.")] = None,
+    outcomes: Annotated[str | None, typer.Option(help="URI of the outcomes table.")] = None,
+    out_dir: Path = Path("data/raw"),
+    metrics: Path = Path("reports/extract.json"),
+    chunk_size: Annotated[int, typer.Option(min=1, help="Rows read at a time.")] = 100_000,
+) -> dict:
+    """Snapshot the source tables into Parquet under data/raw, with rows and fingerprints."""
+    from leadscore.stages import extract as stage
+
+    given = {"leads": leads, "events": events, "outcomes": outcomes}
+    sources = {name: uri for name, uri in given.items() if uri is not None}
+    return stage.run(sources, out_dir=out_dir, metrics_path=metrics, chunk_size=chunk_size)
+
+
+@verb
 def validate(
     leads: Path,
     events: OptPath = None,
