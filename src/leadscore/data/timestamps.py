@@ -55,11 +55,12 @@ def parse_timestamps(
     stripped = values.astype("str").str.strip()
     text = stripped.where(values.notna() & (stripped != ""))
     codes, uniques = pd.factorize(text)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    out = np.full(len(values), np.datetime64("NaT"), "datetime64[ns]")
     if len(uniques):
         read = _read_text(pd.Series(uniques, dtype="str"), spec, table=table, column=name)
-        out[codes >= 0] = read.to_numpy()[codes[codes >= 0]]
-    return out
+        naive = read.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+        out[codes >= 0] = naive[codes[codes >= 0]]
+    return pd.Series(out, index=values.index).dt.tz_localize("UTC")
 
 
 def has_time_of_day(moments: pd.Series) -> bool:
@@ -107,7 +108,7 @@ def _numeric_order(text: pd.Series, *, dayfirst: bool) -> pd.Series:
         if layout is None:
             todo = todo.iloc[1:]
             continue
-        read = pd.to_datetime(todo, format=_in_order(layout, dayfirst), errors="coerce", utc=True)
+        read = pd.to_datetime(todo, format=in_order(layout, dayfirst), errors="coerce", utc=True)
         out[read.index[read.notna()]] = read[read.notna()]
         rest = todo[read.isna()]
         todo = rest if pd.notna(read.iloc[0]) else rest.iloc[1:]  # a first value that does
@@ -115,7 +116,7 @@ def _numeric_order(text: pd.Series, *, dayfirst: bool) -> pd.Series:
     return out
 
 
-def _in_order(layout: str, dayfirst: bool) -> str:
+def in_order(layout: str, dayfirst: bool) -> str:
     """``layout`` with ``%d`` and ``%m`` in the asked order; year-first dates are always
     year-month-day (nobody writes 2018/13/02)."""
     if "%d" not in layout or "%m" not in layout:
@@ -146,8 +147,8 @@ def _ambiguity(
     return (
         f"{table} column '{column}' has dates that read both day-first and month-first "
         f"(e.g. {', '.join(repr(s) for s in shown)}): declare which, as "
-        f"schema.dates.{table}.format (e.g. '{_in_order(guess, True)}' or "
-        f"'{_in_order(guess, False)}') or schema.dates.{table}.dayfirst: true/false"
+        f"schema.dates.{table}.format (e.g. '{in_order(guess, True)}' or "
+        f"'{in_order(guess, False)}') or schema.dates.{table}.dayfirst: true/false"
         + f" (or for this column only, schema.dates.columns['{column}'])"
     )
 
