@@ -106,7 +106,7 @@ def test_windows_by_an_ordered_value_and_a_bad_start_is_named():
     assert split_leads(order, *window_starts(cfg, schema, leads)).tolist() == [
         "train", "train", "valid", "test",
     ]  # fmt: skip
-    with pytest.raises(ConfigError, match="'May' is not one of schema.order_values"):
+    with pytest.raises(ConfigError, match=r"'May' is not one of schema\.order_values"):
         window_starts(FeaturizeConfig(test_from="May"), schema, leads)
-    with pytest.raises(ConfigError, match="needs created_at or schema.order_by"):
+    with pytest.raises(ConfigError, match=r"needs created_at or schema\.order_by"):
         window_starts(cfg, SchemaConfig(), leads.drop(columns=ORDER_COLUMN))
