@@ -145,7 +145,10 @@ def test_day_first_dates_are_declared_by_init_and_every_date_is_right(day_first)
     expected = truth["created"].dt.tz_localize("UTC").sort_values().tolist()
     assert leads["created_at"].sort_values().tolist() == expected
     won = leads.dropna(subset=["converted_at"])["converted_at"].sort_values()
-    assert won.tolist() == truth.loc[truth["won"], "won_at"].dt.tz_localize("UTC").sort_values().tolist()
+    assert (
+        won.tolist()
+        == truth.loc[truth["won"], "won_at"].dt.tz_localize("UTC").sort_values().tolist()
+    )
 
 
 def test_no_id_column_gets_stable_ids_and_duplicates_are_quarantined(day_first):
@@ -215,7 +218,8 @@ def outcomes_table(tmp_path_factory, env) -> tuple[Path, pd.DataFrame]:
     def edit(params: dict) -> None:
         params["featurize"]["test_from"] = "Sep"  # a user's "from September on"
 
-    return init_and_repro(root, env, "deals", args, edit), truth
+    by_industry = FIT_RULES.replace("{A: 75, B: 60, C: 45}", "{A: 65, B: 55, C: 45}")
+    return init_and_repro(root, env, "deals", args, edit, by_industry), truth
 
 
 def test_label_from_a_second_table_and_windows_by_month(outcomes_table):
@@ -288,7 +292,10 @@ def postgres_table(tmp_path_factory, env):
 def test_postgres_table_with_dates_only_trains_without_hour_features(postgres_table):
     pipeline, engine, table, _ = postgres_table
     dvc_yaml = (pipeline / "dvc.yaml").read_text()
-    assert "always_changed: true" in dvc_yaml and ":" + sa.make_url(POSTGRES_URL).password + "@" not in dvc_yaml
+    assert (
+        "always_changed: true" in dvc_yaml
+        and ":" + sa.make_url(POSTGRES_URL).password + "@" not in dvc_yaml
+    )
     extract = json.loads((pipeline / "reports/extract.json").read_text())
     assert extract["leads"]["rows"] == 3000 and extract["events"]["rows"] > 6000
     validation = json.loads((pipeline / "reports/validation.json").read_text())

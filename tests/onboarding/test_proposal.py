@@ -21,7 +21,9 @@ def sample(n: int = 400, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Lead ID": [f"L{i:05d}" for i in range(n)],
-            "Created": [f"{d:02d}/{1 + i % 12:02d}/2024 10:{i % 60:02d}" for i, d in enumerate(days)],
+            "Created": [
+                f"{d:02d}/{1 + i % 12:02d}/2024 10:{i % 60:02d}" for i, d in enumerate(days)
+            ],
             "Contact Email": [f"p{i}@example.com" for i in range(n)],
             "Lead Source": rng.choice(["Google", "Referral", "Event"], n),
             "Industry": rng.choice(["Retail", "Finance"], n),
@@ -45,7 +47,10 @@ def test_roles_label_dates_and_suspects_are_proposed_with_their_reasons():
     assert schema["dates"] == {"columns": {"Created": {"format": "%d/%m/%Y %H:%M"}}}
     assert "day-first" in found.notes["dates:Created"]
     assert schema["form"] == {"what_is_your_budget": "What is your budget"}
-    assert schema["categorical"] == {"do_not_email": "Do Not Email", "deal_stage_notes": "Deal Stage Notes"}
+    assert schema["categorical"] == {
+        "do_not_email": "Do Not Email",
+        "deal_stage_notes": "Deal Stage Notes",
+    }
     assert schema["engagement_columns"] == {"page_views": "Page Views"}
     assert schema["after_contact"] == ["Deal Stage Notes"]  # filled for converters only
     assert "missing for" in found.notes["after_contact:Deal Stage Notes"]
@@ -85,7 +90,9 @@ def test_written_files_load_refuse_to_overwrite_and_cover_every_source_file(tmp_
     found = proposal.propose(leads)
     found.params["calibrate"] = {"fit_rules": str(tmp_path / "fit_rules.yaml")}
     params = tmp_path / "params.yaml"
-    fit = rules.propose_fit_rules(leads, found.fit_columns, found.label, proposal.training_share(found))
+    fit = rules.propose_fit_rules(
+        leads, found.fit_columns, found.label, proposal.training_share(found)
+    )
     files = {
         params: writing.render_params(found, name="t", source="leads.csv", rows=len(leads)),
         tmp_path / "fit_rules.yaml": writing.render_fit_rules(fit, name="t"),

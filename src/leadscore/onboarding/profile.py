@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
@@ -49,7 +50,7 @@ def profile_column(values: pd.Series, name: str) -> ColumnProfile:
     text = text.where(text != "")
     given = text.dropna()
     counts = given.value_counts()
-    base = {
+    base: dict[str, Any] = {
         "name": name,
         "missing": float(text.isna().mean()) if len(text) else 1.0,
         "distinct": len(counts),

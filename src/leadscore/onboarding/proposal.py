@@ -99,8 +99,8 @@ def _time(schema: dict, profiles: dict, used: set[str], found: Proposal) -> None
         for c, p in profiles.items()
         if p.kind == "number" and p.unique and c not in used and r.matches(c, r.ORDER_NAME)
     ]
-    months = {c: r.month_order(p) for c, p in profiles.items() if c not in used}
-    month = next((c for c, order in months.items() if order), None)
+    months = {c: o for c, p in profiles.items() if c not in used and (o := r.month_order(p))}
+    month = next(iter(months), None)
     if numbers:
         schema["order_by"] = numbers[0]
         found.note("schema.order_by", "no date: a unique, sequential-looking number orders leads")
@@ -214,7 +214,7 @@ def _after_contact(
         if r.matches(c, r.AFTER_CONTACT_NAME)
     }
     label = found.label
-    if label is not None and label.notna().any() and label.nunique() == 2:
+    if candidates and label is not None and label.nunique() == 2:
         window = training_share(found)
         stats = audit_columns(
             leads.loc[window, candidates], label[window], PLACEHOLDERS, folds=5
