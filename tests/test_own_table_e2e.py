@@ -152,7 +152,7 @@ def test_day_first_dates_are_declared_by_init_and_every_date_is_right(day_first)
 
 
 def test_no_id_column_gets_stable_ids_and_duplicates_are_quarantined(day_first):
-    pipeline, truth = day_first
+    pipeline, _ = day_first
     validation = json.loads((pipeline / "reports/validation.json").read_text())
     assert validation["leads"]["reasons"] == {"duplicate_lead_id": 20}
     leads = pd.read_parquet(pipeline / "data/interim/leads.parquet")
@@ -290,7 +290,7 @@ def postgres_table(tmp_path_factory, env):
 
 
 def test_postgres_table_with_dates_only_trains_without_hour_features(postgres_table):
-    pipeline, engine, table, _ = postgres_table
+    pipeline = postgres_table[0]
     dvc_yaml = (pipeline / "dvc.yaml").read_text()
     assert (
         "always_changed: true" in dvc_yaml

@@ -79,7 +79,8 @@ def test_outcomes_in_a_second_table_are_joined_on_the_matching_column():
     found = proposal.propose(leads, outcomes=deals, outcome_key="contact")
     schema = found.params["schema"]
     assert schema["outcomes"] == {
-        "key": "contact", "lead_key": "Contact Email", "status": "Result", "converted_at": "Closed On"
+        "key": "contact", "lead_key": "Contact Email", "status": "Result",
+        "converted_at": "Closed On",
     }  # fmt: skip
     assert schema["label"] == {"positive": ["Won"], "negative": ["Lost"]}
     assert found.label.sum() == 25 and (found.label == 0).sum() == len(leads) - 25
