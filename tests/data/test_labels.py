@@ -4,7 +4,7 @@ import pytest
 from leadscore.config import SchemaConfig, ValidateConfig
 from leadscore.data.labels import audit_input, decode_label, require_label
 from leadscore.data.schema import stable_ids
-from leadscore.data.validation import in_scope, validate_leads
+from leadscore.data.validation import events_in_scope, in_scope, validate_leads
 from leadscore.errors import ConfigError, SchemaError
 
 NOW = pd.Timestamp("2026-06-01", tz="UTC")
@@ -120,6 +120,9 @@ def test_rows_before_created_from_are_out_of_scope_not_quarantined():
     schema = SchemaConfig.model_validate({"leads": {"lead_id": "Lead", "created_at": "Created"}})
     cfg = ValidateConfig(created_from="2026-01-03")
     kept, out = in_scope(leads(), schema, cfg.created_from)
-    assert out == 2 and kept["Lead"].tolist() == ["c", "d"]
+    assert out["Lead"].tolist() == ["a", "b"] and kept["Lead"].tolist() == ["c", "d"]
+    events = pd.DataFrame({"lead_id": ["a", "c", "x"], "ts": ["2026-01-05"] * 3})
+    theirs, counted = events_in_scope(events, out, schema)
+    assert counted == 1 and theirs["lead_id"].tolist() == ["c", "x"]  # x: validation's business
     with pytest.raises(ValueError, match="ISO-8601"):
         ValidateConfig(created_from="03/01/2026")

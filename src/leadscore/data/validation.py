@@ -206,15 +206,15 @@ def validate_events(
 
 def in_scope(
     raw: pd.DataFrame, schema: SchemaConfig, created_from: str | None
-) -> tuple[pd.DataFrame, int]:
-    """The leads created on or after ``created_from`` (all without it), and how many were not.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The leads created on or after ``created_from`` (all without it), and those before.
 
     Earlier rows are out of the training's scope, not errors: they are counted, not quarantined,
     so a CRM's test period does not drown the real problems or trip the reject rate. A row whose
     date does not read stays in, for validation to quarantine.
     """
     if created_from is None:
-        return raw, 0
+        return raw, raw.iloc[:0]
     column = schema.leads.get("created_at")
     if column is None:
         raise ConfigError("validate.created_from needs a created_at column (schema.leads)")
@@ -222,7 +222,21 @@ def in_scope(
     spec = schema.dates.of("leads", column)
     moments = parse_timestamps(raw[column], spec, column=column)
     before = (moments < pd.Timestamp(created_from).tz_localize("UTC")).to_numpy()
-    return raw.loc[~before], int(before.sum())
+    return raw.loc[~before], raw.loc[before]
+
+
+def events_in_scope(
+    raw: pd.DataFrame, out_of_scope: pd.DataFrame, schema: SchemaConfig
+) -> tuple[pd.DataFrame, int]:
+    """The events of leads in scope, and how many belonged to leads out of it (not unknown
+    leads: they are counted with their leads, not quarantined)."""
+    if out_of_scope.empty:
+        return raw, 0
+    ids = leads_to_canonical(out_of_scope, schema)["lead_id"].astype("str")
+    column = schema.events.get("lead_id", "lead_id")
+    require_columns(raw, (column,), "events")
+    theirs = raw[column].astype("str").isin(ids).to_numpy()
+    return raw.loc[~theirs], int(theirs.sum())
 
 
 def check_reject_rate(results: dict[str, ValidationResult], max_reject_rate: float) -> None:

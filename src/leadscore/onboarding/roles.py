@@ -36,7 +36,7 @@ NAMED_ROLES: dict[str, str] = {
 OWNER = r"((lead|contact|customer|prospect|company|account|user|visitor)_)?"
 # what a role's values look like, when that says more than the name (profile.looks)
 LOOKS_ROLES: dict[str, str] = {"email": "email", "phone": "phone", "user_agent": "user_agent"}
-ID_NAME = r"(^|_)(id|uuid|guid|key)$"
+ID_NAME = r"(^|_)(id|uuid|guid|key|ref|reference)$"
 ORDER_NAME = r"(^|_)(number|no|num|seq|sequence|order|index|row)$"
 CREATED_NAME = r"created|signup|sign_up|submitted|registered|arrived|^date$|^timestamp$|^ts$"
 LABEL_NAME = (

@@ -14,6 +14,7 @@ from leadscore.data.leakage import audit_table
 from leadscore.data.snapshots import window_starts
 from leadscore.data.validation import (
     check_reject_rate,
+    events_in_scope,
     in_scope,
     validate_events,
     validate_leads,
@@ -36,15 +37,19 @@ def run(
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     tolerance = cfg.future_tolerance_hours
     outcomes = read_table(outcomes_path) if outcomes_path is not None else None
-    raw_leads, out_of_scope = in_scope(read_table(leads_path), schema, cfg.created_from)
+    raw_leads, earlier = in_scope(read_table(leads_path), schema, cfg.created_from)
     require_label(raw_leads, schema, outcomes)
     leads = validate_leads(
         raw_leads, schema=schema, now=now, future_tolerance_hours=tolerance, outcomes=outcomes
     )
     results = {"leads": leads}
+    out_of_scope = {"leads": len(earlier)}
     if events_path is not None:
+        raw_events, out_of_scope["events"] = events_in_scope(
+            read_table(events_path), earlier, schema
+        )
         results["events"] = validate_events(
-            read_table(events_path),
+            raw_events,
             leads.valid["lead_id"],
             schema=schema,
             now=now,
@@ -54,7 +59,8 @@ def run(
         write_table(result.valid, out_dir / f"{table}.parquet")
         write_table(result.quarantine, out_dir / f"{table}_quarantine.parquet")
     summary = {table: result.summary() for table, result in results.items()}
-    summary["leads"]["out_of_scope"] = out_of_scope
+    for table, count in out_of_scope.items():
+        summary[table]["out_of_scope"] = count
     write_json(summary, summary_path)
     check_reject_rate(results, cfg.max_reject_rate)
     frame, audited = audit_input(raw_leads, leads.valid, schema)
