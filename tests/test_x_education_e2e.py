@@ -170,3 +170,37 @@ def test_pyfunc_artifact_scores_rows_without_timestamps_like_evaluation(x_educat
     scores = model.predict(rows)
     # evaluation scored with the Booster (before export compiled it), the artifact with lleaves
     np.testing.assert_allclose(scores["probability"], held_out["probability"], rtol=0, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def x_education_init(x_education, tmp_path_factory) -> Path:
+    """The same table set up by `leadscore init` alone (tuning off, as above), in its own
+    project: nothing of the hand-written config is used."""
+    _, env = x_education
+    root = tmp_path_factory.mktemp("xinit")
+    run(["dvc", "init", "--no-scm", "-q"], root, env)
+    run(["leadscore", "init", "--leads", str(DATA), "--name", "xed"], root, env)
+    params_file = root / "config/xed/params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["train"]["tuning_trials"] = 0
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    pipeline = root / "pipelines/xed"
+    env = env | {"MLFLOW_TRACKING_URI": f"sqlite:///{pipeline / 'mlflow.db'}"}
+    run(["dvc", "repro", "pipelines/xed/dvc.yaml"], root, env)
+    return pipeline
+
+
+def test_init_proposes_the_after_contact_columns_and_the_order(x_education_init):
+    params = yaml.safe_load((x_education_init.parents[1] / "config/xed/params.yaml").read_text())
+    schema = params["schema"]
+    assert set(schema["after_contact"]) == AFTER_CONTACT
+    assert schema["leads"]["lead_id"] == "Prospect ID" and schema["order_by"] == "Lead Number"
+    assert schema["leads"]["converted"] == "Converted"
+
+
+def test_init_config_reaches_the_hand_written_figures(x_education, x_education_init):
+    hand = json.loads((x_education[0] / "reports/metrics.json").read_text())
+    proposed = json.loads((x_education_init / "reports/metrics.json").read_text())
+    assert abs(proposed["roc_auc"] - hand["roc_auc"]) < 0.015
+    assert proposed["ece"] < 0.06 and proposed["log_loss"] < hand["log_loss"] + 0.03
+    assert (x_education_init / "reports/model_report.html").exists()
