@@ -21,6 +21,7 @@ from leadscore.onboarding.profile import PLACEHOLDERS, ColumnProfile, profile_ta
 
 AUDIT_THRESHOLD = 0.85  # as validate.leakage_threshold's default
 MISSING_GAP = 0.5  # filled (or missing) for one outcome far more than for the other
+DRIFT = 0.1  # conversion rates per tenth of the arrival order this far apart: propose refit
 MAX_LEVELS = 60  # more distinct texts than this (and than 5 % of rows) is free text, not a category
 
 
@@ -64,6 +65,7 @@ def propose(
             used.add(str(guess.value))
             found.note(f"schema.leads.{role}", guess.why)
     _label_sample(schema, leads, outcomes, found)
+    _drift(found)
     suspects = _after_contact(leads, profiles, used, found)
     _declared(schema, profiles, used, suspects, found)
     if "lead_id" not in schema["leads"]:
@@ -200,6 +202,26 @@ def _label_sample(
     column = mapping.leads.get("created_at") or mapping.order_by
     if column is not None:
         found.order = leads[column]
+
+
+def _drift(found: Proposal) -> None:
+    """Propose ``train.refit`` when the conversion rate moves along the arrival order within the
+    earlier 80 % of the sample (never judged on the held-out share): the shipped model should
+    then see the latest leads too."""
+    if found.label is None or found.order is None or found.label.nunique() != 2:
+        return
+    key = pd.to_numeric(found.order, errors="coerce")
+    rank = (key if key.notna().any() else found.order.astype("str")).rank(pct=True, method="first")
+    early = (rank <= 0.8).to_numpy() & found.label.notna().to_numpy()
+    tenths = (rank[early] * 10).clip(upper=7.999).astype(int)
+    rates = found.label[early].groupby(tenths.to_numpy()).mean()
+    if len(rates) >= 4 and rates.max() - rates.min() >= DRIFT:
+        found.params["train"] = {"refit": True}
+        found.note(
+            "train.refit",
+            f"conversion drifts along arrival ({rates.min():.2f}-{rates.max():.2f} per tenth): "
+            "the shipped model also sees the validation window",
+        )
 
 
 def _after_contact(

@@ -49,7 +49,7 @@ SECTION_NOTES: dict[str, str] = {
 
 def render_params(proposal: Proposal, *, name: str, source: str, rows: int) -> str:
     """``params.yaml`` text: the proposal, the stage sections' defaults, a comment per guess."""
-    sections = proposal.params | {k: dict(v) for k, v in DEFAULTS.items()}
+    sections = proposal.params | {k: v | proposal.params.get(k, {}) for k, v in DEFAULTS.items()}
     notes = proposal.notes | SECTION_NOTES
     head = [
         f"# leadscore parameters for '{name}', proposed by `leadscore init` from the first "
