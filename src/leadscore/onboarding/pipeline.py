@@ -201,7 +201,11 @@ def command_uri(ref: TableRef, folder: Path) -> str:
     if ref.kind == "duckdb":
         return f"duckdb:///{Path(ref.location).resolve()}#{ref.table}"
     if ref.kind == "sql":
-        url = sa.make_url(ref.location).set(password=None)
+        given = sa.make_url(ref.location)  # URL.set(password=None) would keep it
+        url = sa.URL.create(
+            given.drivername, given.username, None, given.host, given.port, given.database,
+            given.query,
+        )  # fmt: skip
         if url.get_backend_name() == "sqlite" and url.database:
             url = url.set(database=str(Path(url.database).resolve()))
         return f"{url.render_as_string(hide_password=False)}#{ref.table}"
