@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from leadscore.cli.app import verb
-from leadscore.errors import ConfigError
+from leadscore.errors import ConfigError, EmptyInputError
 
 SAMPLE_ROWS = 50_000
 
@@ -27,8 +26,10 @@ def init(
     force: Annotated[bool, typer.Option(help="Replace files that exist.")] = False,
 ) -> dict:
     """Propose config/NAME/params.yaml, config/NAME/fit_rules.yaml and pipelines/NAME/dvc.yaml."""
+    import pandas as pd
+
     from leadscore.data.tables import parse_table_uri, read_chunks
-    from leadscore.onboarding import pipeline, proposal, rules, writing
+    from leadscore.onboarding import proposal, rules, writing
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         raise ConfigError(f"--name {name!r}: use lower-case letters, digits, '-' and '_'")
@@ -39,45 +40,19 @@ def init(
         for t, u in (("leads", leads), ("events", events), ("outcomes", outcomes))
         if u is not None
     }
-    samples = {t: next(read_chunks(ref, sample_rows)) for t, ref in refs.items()}
+    samples = {t: next(read_chunks(ref, sample_rows), pd.DataFrame()) for t, ref in refs.items()}
+    empty = [t for t, sample in samples.items() if sample.empty]
+    if empty:
+        raise EmptyInputError(f"the {empty[0]} table is empty: there is nothing to propose from")
     found = proposal.propose(
         samples["leads"],
         events=samples.get("events"),
         outcomes=samples.get("outcomes"),
         outcome_key=outcome_key,
     )
-    config, folder = Path("config") / name, Path("pipelines") / name
     fit = rules.propose_fit_rules(
         samples["leads"], found.fit_columns, found.label, proposal.training_share(found)
     )
-    dated = "created_at" in found.params["schema"]["leads"]
-    found.params["calibrate"] = {
-        "fit_rules": f"../../{config}/fit_rules.yaml",
-        "thresholds": {"policy": "capacity" if dated else "expected_value"},
-    }
-    found.params["export"] = {"registered_model_name": f"lead-scorer-{name}"}
-    local = {
-        t: Path(r.location)
-        for t, r in refs.items()
-        if r.kind in ("parquet", "csv") and "://" not in r.location
-    }
-    stages = pipeline.pipeline_stages(
-        {t: pipeline.command_uri(ref, folder.resolve()) for t, ref in refs.items()},
-        folder=folder.resolve(),
-        params=(config / "params.yaml").resolve(),
-        fit_rules=(config / "fit_rules.yaml").resolve(),
-        local=local,
-    )
-    rows = len(samples["leads"])
-    written = writing.write_files(
-        {
-            config / "params.yaml": writing.render_params(
-                found, name=name, source=str(refs["leads"]), rows=rows
-            ),
-            config / "fit_rules.yaml": writing.render_fit_rules(fit, name=name),
-            folder / "dvc.yaml": writing.render_pipeline(stages, name=name),
-            folder / ".gitignore": "/mlflow.db\n/data/\n/models/\n/reports/\n/mlruns/\n",
-        },
-        force=force,
-    )
-    return {"written": written, "todo": found.todo, "next": f"dvc repro {folder}/dvc.yaml"}
+    files = writing.project_files(found, fit, refs, name=name, rows=len(samples["leads"]))
+    written = writing.write_files(files, force=force)
+    return {"written": written, "todo": found.todo, "next": f"dvc repro pipelines/{name}/dvc.yaml"}

@@ -75,7 +75,17 @@ def pipeline_stages(
     }
     if len(local) < len(sources):  # a database: DVC cannot hash it, so ask it every time
         stages["extract"]["always_changed"] = True
-    stages["validate"] = stage(
+    stages["validate"] = _validate(stage, sources, raw, given, opt)
+    events = f" --events {INTERIM}/events.parquet" if "events" in sources else ""
+    fit = os.path.relpath(fit_rules, folder)
+    return stages | _learning(stage, events, opt, fit) | _judging(stage, opt)
+
+
+WINDOW_KEYS = ("valid_fraction", "test_fraction", "valid_from", "test_from")
+
+
+def _validate(stage, sources: dict[str, str], raw: dict[str, str], given: str, opt: str) -> dict:
+    return stage(
         "validate",
         f"{raw['leads']}{given} --out-dir {INTERIM} --summary reports/validation.json "
         f"--audit reports/leakage_audit.json{opt}",
@@ -90,16 +100,13 @@ def pipeline_stages(
         + uncached("reports/leakage_audit.json"),
         metrics=uncached("reports/validation.json"),
     )
-    events = f" --events {INTERIM}/events.parquet" if "events" in sources else ""
-    stages |= _modelling(stage, events, opt, os.path.relpath(fit_rules, folder))
-    return stages
 
 
-WINDOW_KEYS = ("valid_fraction", "test_fraction", "valid_from", "test_from")
+BUNDLE = [f"{MODEL}/{f}" for f in BUNDLE_FILES]
 
 
-def _modelling(stage, events: str, opt: str, fit_rules: str) -> dict[str, dict]:
-    bundle = [f"{MODEL}/{f}" for f in BUNDLE_FILES]
+def _learning(stage, events: str, opt: str, fit_rules: str) -> dict[str, dict]:
+    bundle = BUNDLE
     interim = [f"{INTERIM}/leads.parquet"] + ([f"{INTERIM}/events.parquet"] if events else [])
     return {
         "featurize": stage(
@@ -129,6 +136,12 @@ def _modelling(stage, events: str, opt: str, fit_rules: str) -> dict[str, dict]:
             ["calibrate"],
             outs=bundle[3:],
         ),
+    }
+
+
+def _judging(stage, opt: str) -> dict[str, dict]:
+    bundle = BUNDLE
+    return {
         "evaluate": stage(
             "evaluate",
             f"--features {FEATURES} --bundle {MODEL} --metrics reports/metrics.json --plots "

@@ -11,7 +11,9 @@ from pathlib import Path
 import yaml
 
 from leadscore.data.files import atomic_output
+from leadscore.data.tables import TableRef
 from leadscore.errors import ConfigError
+from leadscore.onboarding.pipeline import command_uri, pipeline_stages
 from leadscore.onboarding.proposal import Proposal
 
 YAML_WORDS = ("yes", "no", "y", "n", "true", "false", "on", "off", "null", "none")
@@ -139,6 +141,39 @@ def render_pipeline(stages: dict, *, name: str) -> str:
         "# upgrade, `leadscore init ... --force` rewrites them.\n"
     )
     return head + yaml.safe_dump({"stages": stages}, sort_keys=False, width=100)
+
+
+def project_files(
+    proposal: Proposal, fit_rules: dict, refs: dict[str, TableRef], *, name: str, rows: int
+) -> dict[Path, str]:
+    """Every file of a new table's setup, by path from the repository root."""
+    config, folder = Path("config") / name, Path("pipelines") / name
+    dated = "created_at" in proposal.params["schema"]["leads"]
+    proposal.params["calibrate"] = {
+        "fit_rules": f"../../{config}/fit_rules.yaml",
+        "thresholds": {"policy": "capacity" if dated else "expected_value"},
+    }
+    proposal.params["export"] = {"registered_model_name": f"lead-scorer-{name}"}
+    local = {
+        t: Path(r.location)
+        for t, r in refs.items()
+        if r.kind in ("parquet", "csv") and "://" not in r.location
+    }
+    stages = pipeline_stages(
+        {t: command_uri(ref, folder.resolve()) for t, ref in refs.items()},
+        folder=folder.resolve(),
+        params=(config / "params.yaml").resolve(),
+        fit_rules=(config / "fit_rules.yaml").resolve(),
+        local=local,
+    )
+    return {
+        config / "params.yaml": render_params(
+            proposal, name=name, source=str(refs["leads"]), rows=rows
+        ),
+        config / "fit_rules.yaml": render_fit_rules(fit_rules, name=name),
+        folder / "dvc.yaml": render_pipeline(stages, name=name),
+        folder / ".gitignore": "/mlflow.db\n/data/\n/models/\n/reports/\n/mlruns/\n",
+    }
 
 
 def write_files(files: dict[Path, str], *, force: bool) -> list[str]:
