@@ -55,9 +55,11 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_params(write(tmp_path, "- 1\n"))
 
 
-def test_horizons_must_agree(tmp_path):
+def test_horizons_must_agree_only_where_the_demo_generates(tmp_path):
     with pytest.raises(ConfigError, match="horizon_days"):
-        load_params(write(tmp_path, "featurize:\n  horizon_days: 14\n"))
+        load_params(write(tmp_path, "generate: {}\nfeaturize:\n  horizon_days: 14\n"))
+    real = load_params(write(tmp_path, "featurize:\n  horizon_days: 14\n"))
+    assert real.generate is None and real.featurize.horizon_days == 14
 
 
 def test_params_are_frozen():

@@ -212,3 +212,37 @@ def test_every_json_file_and_stage_summary_is_strict_json(x_education):
     stages = yaml.safe_load((pipeline / "dvc.yaml").read_text())["stages"]
     printed = run(shlex.split(stages["calibrate"]["cmd"]), pipeline, env).stdout  # rerun: same
     assert strict_json(printed)["thresholds"]["leads_per_day"] is None
+
+
+@pytest.fixture(scope="module")
+def x_education_init(x_education, tmp_path_factory) -> Path:
+    """The same table set up by `leadscore init` alone (tuning off, as above), in its own
+    project: nothing of the hand-written config is used."""
+    _, env = x_education
+    root = tmp_path_factory.mktemp("xinit")
+    run(["dvc", "init", "--no-scm", "-q"], root, env)
+    run(["leadscore", "init", "--leads", str(DATA), "--name", "xed"], root, env)
+    params_file = root / "config/xed/params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["train"]["tuning_trials"] = 0
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    pipeline = root / "pipelines/xed"
+    env = env | {"MLFLOW_TRACKING_URI": f"sqlite:///{pipeline / 'mlflow.db'}"}
+    run(["dvc", "repro", "pipelines/xed/dvc.yaml"], root, env)
+    return pipeline
+
+
+def test_init_proposes_the_after_contact_columns_and_the_order(x_education_init):
+    params = yaml.safe_load((x_education_init.parents[1] / "config/xed/params.yaml").read_text())
+    schema = params["schema"]
+    assert set(schema["after_contact"]) == AFTER_CONTACT
+    assert schema["leads"]["lead_id"] == "Prospect ID" and schema["order_by"] == "Lead Number"
+    assert schema["leads"]["converted"] == "Converted"
+
+
+def test_init_config_reaches_the_hand_written_figures(x_education, x_education_init):
+    hand = json.loads((x_education[0] / "reports/metrics.json").read_text())
+    proposed = json.loads((x_education_init / "reports/metrics.json").read_text())
+    assert abs(proposed["roc_auc"] - hand["roc_auc"]) < 0.015
+    assert proposed["ece"] < 0.06 and proposed["log_loss"] < hand["log_loss"] + 0.03
+    assert (x_education_init / "reports/model_report.html").exists()

@@ -7,6 +7,7 @@ unknown keys so that a misspelled parameter fails loudly instead of being silent
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -52,6 +53,76 @@ EVENT_ROLES: tuple[str, ...] = ("lead_id", "ts", "event_type", "page")
 ORDER_COLUMN = "arrival_order"  # canonical name of ``schema.order_by`` inside leadscore
 DECLARED_KINDS: tuple[str, ...] = ("form", "categorical", "numeric", "engagement_columns")
 _FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+TABLES: tuple[str, ...] = ("leads", "events", "outcomes")
+
+
+class DateFormat(_Section):
+    """How a table writes its timestamps; nothing here means "ISO-8601 or an error".
+
+    ``format`` is a strftime pattern (``%d-%m-%Y %H:%M``); ``dayfirst`` says which way numeric
+    dates such as ``01-02-2018`` read, for columns that mix several layouts; ``unit`` is the unit
+    of integer epochs (undeclared: read from their magnitude). See
+    :mod:`leadscore.data.timestamps`.
+    """
+
+    format: str | None = None
+    dayfirst: bool | None = None
+    unit: Literal["s", "ms", "us", "ns"] | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_read_text(self) -> DateFormat:
+        if self.format is not None and self.dayfirst is not None:
+            raise ValueError("give either format or dayfirst, not both")
+        if self.format is not None and "%" not in self.format:
+            raise ValueError(f"format {self.format!r} is not a strftime pattern (e.g. '%d-%m-%Y')")
+        return self
+
+
+class DatesConfig(_Section):
+    """Date formats per table, and per column where one column differs from its table."""
+
+    leads: DateFormat = DateFormat()
+    events: DateFormat = DateFormat()
+    outcomes: DateFormat = DateFormat()
+    columns: dict[str, DateFormat] = Field(default_factory=dict)
+
+    def of(self, table: str, column: str) -> DateFormat:
+        """The declaration that applies to ``column`` of ``table`` (the user's column name)."""
+        return self.columns.get(column, getattr(self, table))
+
+
+class LabelConfig(_Section):
+    """Which values of the label column mean converted and which do not; any other value is a
+    validation reason (the row is quarantined), never guessed. Compared as trimmed text, or as
+    numbers when the column holds numbers."""
+
+    positive: tuple[str, ...] = ("1",)
+    negative: tuple[str, ...] = ("0",)
+
+    @field_validator("positive", "negative", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        if isinstance(value, str | int | float | bool):
+            value = [value]
+        return [_yaml_text(v) for v in value] if isinstance(value, list | tuple) else value
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> LabelConfig:
+        both = sorted(set(self.positive) & set(self.negative))
+        if not self.positive or both:
+            raise ValueError(f"label.positive must be non-empty and apart from negative: {both}")
+        return self
+
+
+class OutcomesConfig(_Section):
+    """The label in a second table (closed deals, say), joined on the lead id: a lead with a
+    row is converted, or, with ``status``, one with a row whose status is in ``label.positive``;
+    ``converted_at`` is the earliest date of its converting rows."""
+
+    key: str
+    lead_key: str | None = None  # the leads table's column it matches; default: the lead id
+    status: str | None = None
+    converted_at: str | None = None
 
 
 class SchemaConfig(_Section):
@@ -61,13 +132,28 @@ class SchemaConfig(_Section):
     extra ``form`` fields (presence flag, answer, form completeness), ``categorical`` and
     ``numeric`` columns, and pre-aggregated ``engagement_columns`` (a list keeps the column's
     own names). ``order_by`` orders leads in time when there is no ``created_at`` (without
-    either the split is random). ``after_contact`` names columns that sales fills in after the
-    outcome and ``exclude`` columns never to use; both are by the user's column name.
+    either the split is random): a number, a date, or one of ``order_values`` (earliest first,
+    e.g. month names). ``after_contact`` names columns that sales fills in after the outcome and
+    ``exclude`` columns never to use; both are by the user's column name.
+
+    A table without an id column declares ``id_from``: the columns whose values together
+    identify a lead, hashed into a stable id (:func:`leadscore.data.schema.stable_ids`).
+    ``outcomes`` maps a second table that holds the label; ``label`` says which values mean
+    converted; ``dates`` how each table writes its timestamps. ``time_of_day`` says whether
+    ``created_at`` carries a time of day (null: featurize decides from the training leads, all
+    at midnight meaning no, and saves the answer with the model).
     """
 
     leads: dict[str, str] = Field(default_factory=lambda: {r: r for r in LEAD_ROLES})
     events: dict[str, str] = Field(default_factory=lambda: {r: r for r in EVENT_ROLES})
+    id_from: tuple[str, ...] = ()
+    outcomes: OutcomesConfig | None = None
+    label: LabelConfig = LabelConfig()
+    dates: DatesConfig = DatesConfig()
+    time_of_day: bool | None = None
     order_by: str | None = None
+    order_kind: Literal["number", "date", "values"] = "number"
+    order_values: tuple[str, ...] = ()
     form: dict[str, str] = Field(default_factory=dict)
     categorical: dict[str, str] = Field(default_factory=dict)
     numeric: dict[str, str] = Field(default_factory=dict)
@@ -90,6 +176,37 @@ class SchemaConfig(_Section):
     @classmethod
     def _list_keeps_names(cls, value: object) -> object:
         return {c: c for c in value} if isinstance(value, list | tuple) else value
+
+    @field_validator("order_values", mode="before")
+    @classmethod
+    def _values_as_text(cls, value: object) -> object:
+        return [_yaml_text(v) for v in value] if isinstance(value, list | tuple) else value
+
+    @model_validator(mode="after")
+    def _one_id(self) -> SchemaConfig:
+        if self.id_from and "lead_id" in self.leads:
+            raise ValueError("schema.id_from generates lead_id: leave lead_id out of schema.leads")
+        return self
+
+    @model_validator(mode="after")
+    def _order_is_complete(self) -> SchemaConfig:
+        values = self.order_kind == "values"
+        if self.order_kind != "number" and not self.order_by:
+            raise ValueError(f"schema.order_kind {self.order_kind} needs schema.order_by")
+        if values != bool(self.order_values) or len(set(self.order_values)) < len(
+            self.order_values
+        ):
+            raise ValueError("schema.order_kind: values goes with a list of distinct order_values")
+        return self
+
+    @model_validator(mode="after")
+    def _one_label(self) -> SchemaConfig:
+        if self.outcomes is not None and {"converted", "converted_at"} & set(self.leads):
+            raise ValueError(
+                "the label comes from schema.outcomes: leave converted and converted_at out of "
+                "schema.leads"
+            )
+        return self
 
     @model_validator(mode="after")
     def _declared_names_distinct(self) -> SchemaConfig:
@@ -133,6 +250,28 @@ class SchemaConfig(_Section):
         )
 
 
+def _yaml_text(value: object) -> str:
+    """A declared value as text. YAML reads an unquoted yes/no/true/false/on/off as a boolean,
+    which could stand for ``YES`` or ``True`` or ``on``: that is refused, never guessed."""
+    if isinstance(value, bool):
+        raise ValueError(
+            f"{value} is a YAML boolean: quote the value as the table writes it ('YES', 'True')"
+        )
+    return str(value)
+
+
+def _iso_moment(value: object, key: str) -> object:
+    """A date in the config is ISO-8601 (``2018-04-01``): a config is never read day-first."""
+    if value is None:
+        return None
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{key}: {text!r} is not an ISO-8601 date such as 2018-04-01") from exc
+    return text
+
+
 def _check_roles(value: dict[str, str], roles: tuple[str, ...], where: str) -> dict[str, str]:
     unknown = sorted(set(value) - set(roles))
     if unknown:
@@ -158,6 +297,14 @@ class ValidateConfig(_Section):
     converter_only_ratio: float = Field(20.0, gt=1)
     audit_folds: int = Field(5, ge=2)  # out-of-fold target-rate encoding in the leakage audit
     keep: tuple[str, ...] = ()  # flagged or after-contact columns the user keeps anyway
+    # leads created before this date are out of scope for training: counted, not quarantined
+    # (a CRM's test period or a migration's leftovers are not errors to fix). Scoring ignores it.
+    created_from: str | None = None
+
+    @field_validator("created_from", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        return _iso_moment(value, "validate.created_from")
 
 
 class FeaturizeConfig(_Section):
@@ -167,6 +314,18 @@ class FeaturizeConfig(_Section):
     test_fraction: float = Field(0.2, gt=0, lt=0.5)
     engagement_windows_days: tuple[float, ...] = (1.0, 7.0, 30.0)
     half_life_days: float = Field(7.0, gt=0)
+    # windows by where they start instead of by share: a date (ISO-8601) with created_at or a
+    # date ordering column, a number or one of schema.order_values with those; given, it wins
+    # over the fraction of the same window
+    valid_from: str | float | None = None
+    test_from: str | float | None = None
+
+    @field_validator("valid_from", "test_from", mode="before")
+    @classmethod
+    def _date_or_number(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return _yaml_text(value)
+        return value.isoformat() if isinstance(value, date) else value
 
     @field_validator("snapshot_ages_days", "engagement_windows_days")
     @classmethod
@@ -267,7 +426,7 @@ class PromoteConfig(_Section):
 
 class Params(_Section):
     schema_: SchemaConfig = Field(SchemaConfig(), alias="schema")
-    generate: GenerateConfig = GenerateConfig()
+    generate: GenerateConfig | None = None  # the demo's synthetic data only
     validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
     featurize: FeaturizeConfig = FeaturizeConfig()
     train: TrainConfig = TrainConfig()
@@ -288,7 +447,7 @@ class Params(_Section):
 
     @model_validator(mode="after")
     def _horizons_agree(self) -> Params:
-        if self.generate.horizon_days != self.featurize.horizon_days:
+        if self.generate is not None and self.generate.horizon_days != self.featurize.horizon_days:
             raise ValueError(
                 f"generate.horizon_days ({self.generate.horizon_days}) must equal "
                 f"featurize.horizon_days ({self.featurize.horizon_days})"

@@ -78,3 +78,11 @@ def test_weekday_and_hour_are_read_on_the_leads_clock():
     assert out["is_business_hours"].tolist() == [1.0, 0.0]
     assert out["is_weekend"].tolist() == [0.0, 1.0]
     assert out["lead_age_days"].iloc[0] == pytest.approx(8.520833, abs=1e-6)
+
+
+def test_dates_without_a_time_of_day_give_no_hour_and_keep_their_own_weekday():
+    created = pd.Series(pd.to_datetime(["2026-03-02", "2026-03-07"], utc=True))  # Mon, Sat
+    zone = pd.Series(["America/New_York", "Asia/Tokyo"])
+    out = timing_features(created, zone, created + pd.Timedelta(days=1), time_of_day=False)
+    assert set(out) == {"weekday", "is_weekend", "lead_age_days"}
+    assert out["weekday"].tolist() == [0.0, 5.0] and out["is_weekend"].tolist() == [0.0, 1.0]

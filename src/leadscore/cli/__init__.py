@@ -6,7 +6,7 @@ line, as ``dvc.yaml`` writes them. Errors a user can act on print one clear line
 the code of their kind (see :mod:`leadscore.errors`).
 """
 
-from leadscore.cli import operations, pipeline
+from leadscore.cli import onboarding, operations, pipeline
 from leadscore.cli.app import app
 
-__all__ = ["app", "operations", "pipeline"]
+__all__ = ["app", "onboarding", "operations", "pipeline"]

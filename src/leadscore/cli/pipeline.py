@@ -10,6 +10,7 @@ import typer
 
 from leadscore.cli.app import DEFAULT_PARAMS, OptPath, ParamsOpt, verb
 from leadscore.config import load_params
+from leadscore.errors import ConfigError
 
 RUN_FILE = Path("data/model/run.json")  # the MLflow run of this training, started by train
 BUNDLE = Path("data/model")
@@ -30,14 +31,34 @@ def generate(
     from leadscore.stages import generate as stage
 
     cfg = load_params(params).generate
+    if cfg is None:
+        raise ConfigError(f"{params} has no generate section: generate makes the demo's data")
     cfg = cfg if leads is None else cfg.model_copy(update={"n_leads": leads})
     return stage.run(cfg, out_dir=out_dir)
+
+
+@verb
+def extract(
+    leads: Annotated[str, typer.Option(help="URI of the lead table (as for score).")],
+    events: Annotated[str | None, typer.Option(help="URI of the event log.")] = None,
+    outcomes: Annotated[str | None, typer.Option(help="URI of the outcomes table.")] = None,
+    out_dir: Path = Path("data/raw"),
+    metrics: Path = Path("reports/extract.json"),
+    chunk_size: Annotated[int, typer.Option(min=1, help="Rows read at a time.")] = 100_000,
+) -> dict:
+    """Snapshot the source tables into Parquet under data/raw, with rows and fingerprints."""
+    from leadscore.stages import extract as stage
+
+    given = {"leads": leads, "events": events, "outcomes": outcomes}
+    sources = {name: uri for name, uri in given.items() if uri is not None}
+    return stage.run(sources, out_dir=out_dir, metrics_path=metrics, chunk_size=chunk_size)
 
 
 @verb
 def validate(
     leads: Path,
     events: OptPath = None,
+    outcomes: OptPath = None,
     out_dir: Path = Path("data/interim"),
     summary: Path = Path("reports/validation.json"),
     audit: Path = AUDIT,
@@ -53,6 +74,7 @@ def validate(
         p.featurize,
         leads_path=leads,
         events_path=events,
+        outcomes_path=outcomes,
         out_dir=out_dir,
         summary_path=summary,
         audit_path=audit,

@@ -30,7 +30,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     path = Path(path)
-    with _atomic(path) as tmp:
+    with atomic_output(path) as tmp:
         if path.suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         elif path.suffix == ".csv":
@@ -41,7 +41,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
 
 def write_json(data: Any, path: str | Path) -> None:
     path = Path(path)
-    with _atomic(path) as tmp:
+    with atomic_output(path) as tmp:
         Path(tmp).write_text(dumps_json(data, sort_keys=True) + "\n")
 
 
@@ -76,7 +76,7 @@ def read_json(path: str | Path) -> Any:
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[str]:
+def atomic_output(path: Path) -> Iterator[str]:
     """Yield a temporary path beside ``path`` and move it into place only on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

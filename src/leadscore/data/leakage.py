@@ -33,7 +33,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from leadscore.config import SchemaConfig, ValidateConfig
-from leadscore.data.snapshots import arrival_order, split_leads, split_method
+from leadscore.data.snapshots import Window, arrival_order, split_leads, split_method
 from leadscore.errors import SchemaError
 from leadscore.features.cleaning import clean_text
 
@@ -177,7 +177,7 @@ def audit_table(
     *,
     schema: SchemaConfig,
     cfg: ValidateConfig,
-    held_out_fractions: tuple[float, float],
+    held_out_fractions: tuple[Window, Window],
 ) -> dict:
     """The leakage audit of a raw leads table, as the report and ``featurize`` read it.
 

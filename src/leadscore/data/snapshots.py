@@ -8,11 +8,14 @@ seller needs: will this lead convert within the horizon after T?
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from leadscore.config import ORDER_COLUMN
+from leadscore.config import ORDER_COLUMN, FeaturizeConfig, SchemaConfig
+from leadscore.errors import ConfigError
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 
@@ -102,24 +105,82 @@ def _at_arrival(leads: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def split_leads(order: pd.Series, valid_fraction: float, test_fraction: float) -> pd.Series:
+@dataclass(frozen=True)
+class WindowStart:
+    """Where a window starts, as an arrival key: a moment, a number or a place in
+    ``schema.order_values`` (see :func:`window_starts`)."""
+
+    key: object
+
+
+# a window is the latest share of the leads, or every lead from a key on
+Window: TypeAlias = float | WindowStart
+
+
+def window_starts(
+    cfg: FeaturizeConfig, schema: SchemaConfig, leads: pd.DataFrame
+) -> tuple[Window, Window]:
+    """The validation and test windows as ``cfg`` gives them, in the arrival key's terms."""
+    return (
+        _window(cfg.valid_fraction, cfg.valid_from, "featurize.valid_from", schema, leads),
+        _window(cfg.test_fraction, cfg.test_from, "featurize.test_from", schema, leads),
+    )
+
+
+def _window(
+    fraction: float, start: str | float | None, key: str, schema: SchemaConfig, leads: pd.DataFrame
+) -> Window:
+    if start is None:
+        return fraction
+    if "created_at" in leads or (ORDER_COLUMN in leads and schema.order_kind == "date"):
+        try:
+            return WindowStart(pd.Timestamp(str(start)).tz_localize("UTC"))
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {start!r} is not an ISO-8601 date (2018-04-01)") from exc
+    if ORDER_COLUMN not in leads:
+        raise ConfigError(f"{key} needs created_at or schema.order_by to place leads in time")
+    if schema.order_kind == "values":
+        if str(start) not in schema.order_values:
+            raise ConfigError(f"{key}: {start!r} is not one of schema.order_values")
+        return WindowStart(float(schema.order_values.index(str(start))))
+    try:
+        return WindowStart(float(start))
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {start!r} is not a number of {schema.order_by}") from exc
+
+
+def split_leads(order: pd.Series, valid: Window, test: Window) -> pd.Series:
     """Out-of-time split of leads by their arrival key (indexed by lead id): the latest leads are
-    the test window, never shuffled in."""
+    the test window, never shuffled in. A window given by its start holds every lead from that
+    key on; a fraction of validation leads given with a test start ends where the test starts."""
     order = order.sort_values(kind="stable")
-    rank = pd.Series(np.arange(len(order)) / len(order), index=order.index)
+    position = np.arange(len(order))
+    rank = position / len(order)
     split = pd.Series("train", index=order.index, dtype="object")
-    split[rank >= 1 - valid_fraction - test_fraction] = "valid"
-    split[rank >= 1 - test_fraction] = "test"
+    if isinstance(test, WindowStart):
+        test_at = int(order.searchsorted(test.key, side="left"))
+        in_test = position >= test_at
+        valid_end = test_at / max(len(order), 1)
+    else:
+        in_test = rank >= 1 - test
+    if isinstance(valid, WindowStart):
+        in_valid = position >= int(order.searchsorted(valid.key, side="left"))
+    elif isinstance(test, WindowStart):
+        in_valid = rank >= valid_end - valid
+    else:
+        in_valid = rank >= 1 - valid - test
+    split[in_valid] = "valid"
+    split[in_test] = "test"
     return split
 
 
 def assign_split(
-    snapshots: pd.DataFrame, order: pd.Series, valid_fraction: float, test_fraction: float
+    snapshots: pd.DataFrame, order: pd.Series, valid: Window, test: Window
 ) -> pd.Series:
     """The split of each snapshot; ``order`` is :func:`arrival_order`. All snapshots of a lead
     share its split so that no lead is seen in training and judged in test."""
     lead_ids = snapshots["lead_id"].unique()
-    split = split_leads(order.reindex(lead_ids), valid_fraction, test_fraction)
+    split = split_leads(order.reindex(lead_ids), valid, test)
     return snapshots["lead_id"].map(split).astype("str")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import duckdb
+import fsspec
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -67,8 +68,14 @@ class TableRef:
 
 
 def parse_table_uri(uri: str | Path) -> TableRef:
-    """Parse a table URI; an unusable one is a bad argument (exit code 2), named in the error."""
+    """Parse a table URI; an unusable one is a bad argument (exit code 2), named in the error.
+
+    A file may also be a URL that fsspec serves (``file://``, ``s3://`` with s3fs installed).
+    """
     text = str(uri)
+    scheme = text.split("://")[0] if "://" in text else None
+    if scheme in fsspec.available_protocols() and Path(text).suffix in FILE_SUFFIXES:
+        return TableRef(Path(text).suffix.lstrip("."), text)
     if "://" not in text:
         suffix = Path(text).suffix
         if suffix not in FILE_SUFFIXES:
@@ -93,9 +100,9 @@ def parse_table_uri(uri: str | Path) -> TableRef:
 
 def count_rows(ref: TableRef) -> int | None:
     """Rows in the table, when that is cheap to know (not for CSV); for progress and summaries."""
-    _require(ref)
+    require(ref)
     if ref.kind == "parquet":
-        return pq.ParquetFile(ref.location).metadata.num_rows
+        return parquet_file(ref).metadata.num_rows
     if ref.kind == "csv":
         return None
     if ref.kind == "duckdb":
@@ -103,14 +110,14 @@ def count_rows(ref: TableRef) -> int | None:
         row = cursor.execute(f"SELECT count(*) FROM {_q(ref)}").fetchone()
         return int(row[0]) if row else 0
     with sql_engine(ref.location).connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(_sql_table(ref))).scalar_one()
+        return conn.execute(sa.select(sa.func.count()).select_from(sql_table(ref))).scalar_one()
 
 
 def read_chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
     """The table's rows, ``chunk_size`` at a time, in storage order. CSV cells are read as text."""
-    _require(ref)
+    require(ref)
     if ref.kind == "parquet":
-        for batch in pq.ParquetFile(ref.location).iter_batches(batch_size=chunk_size):
+        for batch in parquet_file(ref).iter_batches(batch_size=chunk_size):
             yield batch.to_pandas()
     elif ref.kind == "csv":
         yield from pd.read_csv(
@@ -124,7 +131,7 @@ def read_chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
         engine = sql_engine(ref.location)
         streaming = engine.dialect.supports_server_side_cursors
         with engine.connect().execution_options(stream_results=streaming) as conn:
-            query = sa.select(_sql_table(ref))
+            query = sa.select(sql_table(ref))
             yield from pd.read_sql_query(query, conn, chunksize=chunk_size)
 
 
@@ -142,7 +149,7 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
     temporary Parquet file (streamed, so memory stays bounded) because CSV cannot be filtered
     without reading it whole each time.
     """
-    _require(ref)
+    require(ref)
     if ref.kind == "csv":
         with TemporaryDirectory(prefix="leadscore-") as tmp:
             converted = _csv_to_parquet(Path(ref.location), Path(tmp) / "events.parquet")
@@ -176,10 +183,10 @@ def _duckdb_lookup(ref: TableRef, column: str) -> RowLookup:
 
 def _sql_lookup(ref: TableRef, column: str) -> RowLookup:
     """Ids go to the database as ``IN`` lists, as numbers when the key column is an integer."""
-    table = _sql_table(ref)
+    table = sql_table(ref)
     _require_column(ref, column, table.columns.keys())
     key = table.c[column]
-    as_int = _python_type(key) is int
+    as_int = python_type(key) is int
 
     def lookup(ids: Sequence[str]) -> pd.DataFrame:
         values = [int(i) for i in ids if i.lstrip("-").isdigit()] if as_int else list(ids)
@@ -227,10 +234,16 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
     return lookup
 
 
-def _require(ref: TableRef) -> None:
+def parquet_file(ref: TableRef) -> pq.ParquetFile:
+    """A Parquet file by path, or by a URL that fsspec serves."""
+    return pq.ParquetFile(fsspec.open(ref.location, "rb").open())
+
+
+def require(ref: TableRef) -> None:
     """Fail with "unreadable input" (exit code 3) before any work when a table is not there."""
     if ref.kind in ("parquet", "csv"):
-        if not Path(ref.location).exists():
+        filesystem, path = fsspec.core.url_to_fs(ref.location)
+        if not filesystem.exists(path):
             raise InputError(f"{ref}: no such file")
         return
     if ref.kind == "duckdb":
@@ -279,7 +292,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _python_type(column: sa.Column) -> type | None:
+def python_type(column: sa.Column) -> type | None:
     try:
         return column.type.python_type
     except NotImplementedError:
@@ -298,5 +311,5 @@ def sql_engine(url: str) -> sa.Engine:
     return sa.create_engine(url)
 
 
-def _sql_table(ref: TableRef) -> sa.Table:
+def sql_table(ref: TableRef) -> sa.Table:
     return sa.Table(ref.name, sa.MetaData(), autoload_with=sql_engine(ref.location))

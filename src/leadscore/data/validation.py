@@ -15,8 +15,15 @@ import pyarrow.compute as pc
 
 from leadscore.config import ORDER_COLUMN, SchemaConfig
 from leadscore.data.files import dumps_json
-from leadscore.data.schema import events_to_canonical, leads_to_canonical
-from leadscore.errors import EmptyInputError, RejectRateError
+from leadscore.data.labels import decode_label, outcome_labels
+from leadscore.data.schema import (
+    events_to_canonical,
+    lead_key,
+    leads_to_canonical,
+    require_columns,
+)
+from leadscore.data.timestamps import parse_timestamps
+from leadscore.errors import ConfigError, EmptyInputError, RejectRateError
 
 QUARANTINE_COLUMNS = ["lead_id", "reason", "raw"]
 _HASH_KEYS = ("leadscore-seen-1", "leadscore-seen-2")  # two independent 64-bit hashes per id
@@ -71,13 +78,6 @@ class ValidationResult:
         }
 
 
-def parse_timestamps(values: pd.Series) -> pd.Series:
-    """Parse to tz-aware UTC; naive values are taken as UTC, garbage becomes NaT."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC")
-    return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
-
-
 def validate_leads(
     raw: pd.DataFrame,
     *,
@@ -85,11 +85,13 @@ def validate_leads(
     now: pd.Timestamp,
     future_tolerance_hours: float,
     seen: SeenIds | None = None,
+    outcomes: pd.DataFrame | None = None,
 ) -> ValidationResult:
     """Check a leads table; duplicates keep their earliest row, later copies are quarantined.
 
     ``seen`` holds the leads kept from earlier chunks of the same table: their copies here are
     duplicates too (the copy read first wins), and this chunk's valid leads are added to it.
+    ``outcomes`` is the table ``schema.outcomes`` maps, when the label lives there.
     """
     if raw.empty:
         raise EmptyInputError("leads table is empty: there is nothing to validate or score")
@@ -97,20 +99,12 @@ def validate_leads(
     reason = pd.Series(pd.NA, index=leads.index, dtype="object")
     _flag(reason, _blank(leads["lead_id"]), "missing_lead_id")
     leads["lead_id"] = leads["lead_id"].astype("str")
+    limit = now + pd.Timedelta(hours=future_tolerance_hours)
     if "created_at" in leads:
-        reason = _check_timestamp(leads, "created_at", reason, now, future_tolerance_hours)
-    if "converted" in leads:
-        leads["converted"] = pd.to_numeric(leads["converted"], errors="coerce")
-        _flag(reason, ~leads["converted"].isin([0, 1]), "invalid_converted")
-    if "converted_at" in leads:
-        given = ~_blank(leads["converted_at"])
-        leads["converted_at"] = parse_timestamps(leads["converted_at"])
-        _flag(reason, given & leads["converted_at"].isna(), "unparseable_converted_at")
-        if "created_at" in leads:
-            _flag(reason, leads["converted_at"] < leads["created_at"], "converted_before_created")
+        _check_timestamp(leads, "created_at", reason, limit, schema=schema, table="leads")
+    _check_label(raw, leads, reason, schema=schema, outcomes=outcomes)
     if schema.order_by:
-        _flag(reason, _blank(leads[ORDER_COLUMN]), f"missing:{schema.order_by}")
-        _to_number(leads, ORDER_COLUMN, schema.order_by, reason)
+        _check_order(leads, reason, schema)
     for name, column in {**schema.numeric, **schema.engagement_columns}.items():
         _to_number(leads, name, column, reason)
         if name in schema.engagement_columns:
@@ -129,6 +123,63 @@ def validate_leads(
     return _split(raw, leads, reason)
 
 
+def _check_label(
+    raw: pd.DataFrame,
+    leads: pd.DataFrame,
+    reason: pd.Series,
+    *,
+    schema: SchemaConfig,
+    outcomes: pd.DataFrame | None,
+) -> None:
+    """Decode the label (declared values, or the outcomes table) and check ``converted_at``."""
+    if schema.outcomes is not None and outcomes is not None:
+        per_key = outcome_labels(outcomes, schema)
+        keys = lead_key(raw, schema).to_numpy()
+        matched = per_key.reindex(keys)
+        known = pd.Series(keys).isin(per_key.index).to_numpy()
+        converted = np.where(known, matched["converted"].to_numpy(dtype="float64"), 0.0)
+        leads["converted"] = converted
+        leads["converted_at"] = matched["converted_at"].to_numpy()
+        _flag(reason, pd.Series(np.isnan(converted)), "invalid_converted")
+        _flag(
+            reason,
+            pd.Series(matched["bad_date"].fillna(False).to_numpy()),
+            "unparseable_converted_at",
+        )
+    else:
+        if "converted" in leads:
+            leads["converted"] = decode_label(leads["converted"], schema.label)
+            _flag(reason, leads["converted"].isna(), "invalid_converted")
+        if "converted_at" in leads:
+            given = ~_blank(leads["converted_at"])
+            column = schema.leads.get("converted_at", "converted_at")
+            leads["converted_at"] = parse_timestamps(
+                leads["converted_at"], schema.dates.of("leads", column), column=column
+            )
+            _flag(reason, given & leads["converted_at"].isna(), "unparseable_converted_at")
+    if "converted_at" in leads and "created_at" in leads:
+        _flag(reason, leads["converted_at"] < leads["created_at"], "converted_before_created")
+
+
+def _check_order(leads: pd.DataFrame, reason: pd.Series, schema: SchemaConfig) -> None:
+    """The ordering column as something sortable: a number, a moment, or the value's place in
+    ``schema.order_values``."""
+    column = str(schema.order_by)
+    values = leads[ORDER_COLUMN]
+    given = ~_blank(values)
+    _flag(reason, ~given, f"missing:{column}")
+    if schema.order_kind == "number":
+        _to_number(leads, ORDER_COLUMN, column, reason)
+        return
+    if schema.order_kind == "date":
+        spec = schema.dates.of("leads", column)
+        leads[ORDER_COLUMN] = parse_timestamps(values, spec, column=column)
+    else:
+        place = {v: float(i) for i, v in enumerate(schema.order_values)}
+        leads[ORDER_COLUMN] = values.astype("str").str.strip().map(place).astype("float64")
+    _flag(reason, given & leads[ORDER_COLUMN].isna(), f"unreadable:{column}")
+
+
 def validate_events(
     raw: pd.DataFrame,
     known_leads: pd.Series,
@@ -142,7 +193,8 @@ def validate_events(
     reason = pd.Series(pd.NA, index=events.index, dtype="object")
     _flag(reason, _blank(events["lead_id"]), "missing_lead_id")
     events["lead_id"] = events["lead_id"].astype("str")
-    reason = _check_timestamp(events, "ts", reason, now, future_tolerance_hours)
+    limit = now + pd.Timedelta(hours=future_tolerance_hours)
+    _check_timestamp(events, "ts", reason, limit, schema=schema, table="events")
     _flag(reason, _blank(events["event_type"]), "missing_event_type")
     known = pc.is_in(
         pa.array(events["lead_id"], pa.string(), from_pandas=True),
@@ -150,6 +202,41 @@ def validate_events(
     )  # Arrow's hash kernel: a night's event log is tens of millions of ids
     _flag(reason, ~pd.Series(known.to_numpy(zero_copy_only=False)), "unknown_lead_id")
     return _split(raw, events, reason)
+
+
+def in_scope(
+    raw: pd.DataFrame, schema: SchemaConfig, created_from: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The leads created on or after ``created_from`` (all without it), and those before.
+
+    Earlier rows are out of the training's scope, not errors: they are counted, not quarantined,
+    so a CRM's test period does not drown the real problems or trip the reject rate. A row whose
+    date does not read stays in, for validation to quarantine.
+    """
+    if created_from is None:
+        return raw, raw.iloc[:0]
+    column = schema.leads.get("created_at")
+    if column is None:
+        raise ConfigError("validate.created_from needs a created_at column (schema.leads)")
+    require_columns(raw, (column,), "leads")
+    spec = schema.dates.of("leads", column)
+    moments = parse_timestamps(raw[column], spec, column=column)
+    before = (moments < pd.Timestamp(created_from).tz_localize("UTC")).to_numpy()
+    return raw.loc[~before], raw.loc[before]
+
+
+def events_in_scope(
+    raw: pd.DataFrame, out_of_scope: pd.DataFrame, schema: SchemaConfig
+) -> tuple[pd.DataFrame, int]:
+    """The events of leads in scope, and how many belonged to leads out of it (not unknown
+    leads: they are counted with their leads, not quarantined)."""
+    if out_of_scope.empty:
+        return raw, 0
+    ids = leads_to_canonical(out_of_scope, schema)["lead_id"].astype("str")
+    column = schema.events.get("lead_id", "lead_id")
+    require_columns(raw, (column,), "events")
+    theirs = raw[column].astype("str").isin(ids).to_numpy()
+    return raw.loc[~theirs], int(theirs.sum())
 
 
 def check_reject_rate(results: dict[str, ValidationResult], max_reject_rate: float) -> None:
@@ -164,14 +251,23 @@ def check_reject_rate(results: dict[str, ValidationResult], max_reject_rate: flo
 
 
 def _check_timestamp(
-    frame: pd.DataFrame, column: str, reason: pd.Series, now: pd.Timestamp, tolerance_h: float
-) -> pd.Series:
-    blank = _blank(frame[column])
-    frame[column] = parse_timestamps(frame[column])
-    _flag(reason, blank, f"missing_{column}")
-    _flag(reason, frame[column].isna(), f"unparseable_{column}")
-    _flag(reason, frame[column] > now + pd.Timedelta(hours=tolerance_h), f"{column}_in_future")
-    return reason
+    frame: pd.DataFrame,
+    role: str,
+    reason: pd.Series,
+    limit: pd.Timestamp,
+    *,
+    schema: SchemaConfig,
+    table: str,
+) -> None:
+    """Parse a timestamp role as its table declares; flag missing, unreadable and future."""
+    column = getattr(schema, table).get(role, role)
+    blank = _blank(frame[role])
+    frame[role] = parse_timestamps(
+        frame[role], schema.dates.of(table, column), table=table, column=column
+    )
+    _flag(reason, blank, f"missing_{role}")
+    _flag(reason, frame[role].isna(), f"unparseable_{role}")
+    _flag(reason, frame[role] > limit, f"{role}_in_future")
 
 
 def _to_number(frame: pd.DataFrame, name: str, column: str, reason: pd.Series) -> None:

@@ -46,7 +46,7 @@ def feature_columns(
     numpy arrays (an online request). Lead-level families are computed once per lead and
     repeated for its snapshots; timing and engagement depend on ``as_of``. Without an event
     log there are no event features (absent, not faked as zeros); without ``created_at`` no
-    timing features.
+    timing features, and without its time of day (``schema.time_of_day``) no hour features.
     """
     # only the columns the schema maps: a role the leakage audit excluded is not read
     readable = {"lead_id", *schema.leads, *schema.declared()}
@@ -71,6 +71,7 @@ def feature_columns(
                 utc_moments(leads["created_at"])[position],
                 None if zone is None else zone[position],
                 utc_moments(snapshots["as_of"]),
+                time_of_day=schema.time_of_day is not False,
             )
         )
     if events is not None:

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from leadscore.config import ORDER_COLUMN, FeaturizeConfig, SchemaConfig
+from leadscore.data.schema import require_columns
 from leadscore.data.snapshots import (
     arrival_order,
     arrival_rank,
     assign_split,
     data_end,
     make_snapshots,
+    window_starts,
 )
+from leadscore.data.timestamps import has_time_of_day
 from leadscore.features.build import build_features
 
 
@@ -55,10 +58,14 @@ def training_table(
 ) -> TrainingTable:
     """Snapshots of validated, canonical ``leads`` at ``cfg``'s ages with their features and the
     out-of-time split; ``excluded`` names the user's columns the leakage audit left out."""
+    require_columns(leads, ("lead_id", "converted"), "validated leads")
+    if "created_at" in leads and schema.time_of_day is None:
+        schema = schema.model_copy(update={"time_of_day": has_time_of_day(leads["created_at"])})
     end = data_end(leads, events)
     snapshots = make_snapshots(leads, cfg.snapshot_ages_days, cfg.horizon_days, end)
     keys = snapshots[["lead_id", "as_of"]]
-    lead_time = schema.without(excluded).model_copy(update={"order_by": None})
+    not_a_feature = {"order_by": None, "order_kind": "number", "order_values": ()}
+    lead_time = schema.without(excluded).model_copy(update=not_a_feature)
     features = build_features(keys, leads, events, cfg, lead_time)
     order = arrival_order(leads)
     created_at = leads.set_index("lead_id").get(
@@ -72,7 +79,7 @@ def training_table(
         arrival=arrival_rank(snapshots, order),
         age_days=snapshots["age_days"].to_numpy(),
         label=snapshots["label"].to_numpy(),
-        split=assign_split(snapshots, order, cfg.valid_fraction, cfg.test_fraction).to_numpy(),
+        split=assign_split(snapshots, order, *window_starts(cfg, schema, leads)).to_numpy(),
     )
     comparable = excluded - set(schema.exclude)  # the audit's exclusions, not the user's own
     if comparable:

@@ -17,7 +17,7 @@ import yaml
 from mlflow.pyfunc import PythonModel
 
 from leadscore.data.files import read_json
-from leadscore.data.validation import parse_timestamps
+from leadscore.data.timestamps import parse_timestamps
 from leadscore.scoring.bundle import METADATA_FILE
 from leadscore.scoring.scorer import Scorer
 
@@ -46,8 +46,11 @@ class PyfuncScorer(PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         leads = model_input.copy()
+        schema = self.scorer.schema
         if "created_at" in leads:  # a table without timestamps scores without timing features
-            leads["created_at"] = parse_timestamps(leads["created_at"])
+            column = schema.leads.get("created_at", "created_at")
+            spec = schema.dates.of("leads", column)
+            leads["created_at"] = parse_timestamps(leads["created_at"], spec, column=column)
         now = pd.Timestamp.now(tz="UTC")
         as_of = parse_timestamps(leads.pop("as_of")) if "as_of" in leads else now
         return self.scorer.scores_table(self.scorer.featurize(leads, None, as_of))
