@@ -5,7 +5,8 @@ stage module ``leadscore.stages.<verb>``, and through them every ``leadscore`` m
 (at the top or inside a function), every module named by a string (``PackageLoader``, the
 pyfunc entry point) and the data files of every package on the way (templates). The CLI's
 modules are followed only through their top-level imports: their functions import every other
-stage too.
+stage too. ``export`` copies the whole package into the artifact (its code), so it depends on
+every file of it.
 
 Run ``python tests/dependencies.py [dvc.yaml ...]`` to print what each stage misses, and with
 ``--write`` to rewrite each stage's ``src/leadscore`` deps as the derived files (whole folders
@@ -26,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 PACKAGE = "leadscore"
 CLI = "leadscore.cli"  # where the stage verbs are defined
+PACKAGING = ("export",)  # verbs that copy the whole package into their output
 
 
 def module_file(name: str) -> Path | None:
@@ -125,12 +127,21 @@ def stage_verbs(stages: dict[str, dict]) -> dict[str, str]:
     return verbs
 
 
+def stage_files(verb: str) -> set[Path]:
+    """The source files a stage's output depends on: those it runs, or every file of the
+    package for a verb that packages it."""
+    if verb in PACKAGING:
+        package = SRC / PACKAGE
+        return {f for f in package.rglob("*") if f.is_file() and "__pycache__" not in f.parts}
+    return closure([f"{PACKAGE}.stages.{verb}", f"{CLI}.pipeline"], shallow=CLI)
+
+
 def uncovered(stages: dict[str, dict], base: Path) -> dict[str, list[str]]:
     """Per stage, the source files it runs that none of its declared deps (relative to
     ``base``, the ``dvc.yaml``'s folder) covers."""
     out = {}
     for stage, verb in stage_verbs(stages).items():
-        needed = closure([f"{PACKAGE}.stages.{verb}", f"{CLI}.pipeline"], shallow=CLI)
+        needed = stage_files(verb)
         deps = [(base / d).resolve() for d in stages[stage].get("deps", [])]
         missing = [
             os.path.relpath(f, base)
@@ -146,8 +157,11 @@ FOLDER_DEPS = ("cli", "features", "generate", "report")  # listed whole in dvc.y
 
 
 def source_deps(verb: str) -> list[str]:
-    """A stage's source dependencies as ``dvc.yaml`` lists them, relative to ``src/leadscore``."""
-    needed = closure([f"{PACKAGE}.stages.{verb}", f"{CLI}.pipeline"], shallow=CLI)
+    """A stage's source dependencies as ``dvc.yaml`` lists them, relative to ``src/leadscore``
+    ("" for the whole package)."""
+    if verb in PACKAGING:
+        return [""]
+    needed = stage_files(verb)
     out: list[str] = []
     for path in sorted(os.path.relpath(f, SRC / PACKAGE) for f in needed):
         top = path.split("/")[0]
@@ -169,7 +183,10 @@ def write_deps(dvc_file: Path) -> None:
         if line.strip().startswith(f"- {prefix}"):
             if stage not in written:
                 indent = line[: len(line) - len(line.lstrip())]
-                out += [f"{indent}- {prefix}/{dep}\n" for dep in source_deps(verbs[stage])]
+                out += [
+                    f"{indent}- {prefix}/{dep}".rstrip("/") + "\n"
+                    for dep in source_deps(verbs[stage])
+                ]
                 written.add(stage)
             continue
         out.append(line)
