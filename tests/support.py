@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import requests
 
 from leadscore.data.tables import parse_table_uri
 from leadscore.data.writers import open_writer
@@ -40,3 +45,32 @@ def write_in_chunks(uri: str, frame: pd.DataFrame, key: str | None = "lead_id") 
     for start in range(0, len(frame), 2):
         writer.append(frame.iloc[start : start + 2])
     return writer.commit()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(argv: list[str], cwd: Path, env: dict, port: int) -> Iterator[subprocess.Popen]:
+    """A server process on ``port`` of 127.0.0.1, once ``GET /health`` answers; stopped after."""
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(240):
+            if process.poll() is not None:
+                raise AssertionError(f"{argv[:3]} exited with {process.returncode}")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError(f"{argv[:3]} did not come up")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

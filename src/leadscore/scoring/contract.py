@@ -87,7 +87,8 @@ def lead_columns(schema: SchemaConfig) -> tuple[InputColumn, ...]:
         if schema.order_by
         else []
     )
-    columns = (*roles, *declared, *order)
+    # the required columns first, as a person reading the signature or the API looks for them
+    columns = (*sorted(roles, key=lambda c: not c.required), *declared, *order)
     clash = sorted({c.column for c in columns} & set(RESERVED))
     if clash:
         raise ConfigError(f"lead column(s) {clash} clash with the request fields {list(RESERVED)}")

@@ -3,9 +3,10 @@
 The signature is the input contract (:mod:`leadscore.scoring.contract`) as MLflow states it:
 each lead column (only ``lead_id`` and ``created_at`` required), an optional ``as_of`` and an
 optional ``events`` column holding each lead's events as a list of records. MLflow checks every
-input against it, in ``mlflow.pyfunc`` and ``mlflow models serve`` alike. Timestamps are typed
-``any``: MLflow's ``datetime`` takes neither ISO text with a zone nor zone-aware datetimes, and
-leadscore parses both as batch scoring does.
+input against it, in ``mlflow.pyfunc`` and ``mlflow models serve`` alike. Text is ``string``;
+timestamps and numbers are ``any``, and leadscore parses them as batch scoring does: MLflow's
+``datetime`` takes neither ISO text with a zone nor zone-aware datetimes, and its ``double``
+refuses a column of whole numbers (JSON ``1532``, or a CSV read by pandas).
 
 The example is one held-out lead as a caller would send it, personal columns left out.
 """
@@ -21,7 +22,7 @@ from mlflow.types.schema import AnyType, Array, ColSpec, DataType, Object, Prope
 from leadscore.config import SchemaConfig
 from leadscore.scoring.contract import AS_OF, EVENTS, lead_columns, nested_event_columns
 
-_TYPES: dict[str, Any] = {"text": DataType.string, "number": DataType.double}
+_TYPES: dict[str, Any] = {"text": DataType.string}  # everything else: any
 EXAMPLE_EVENTS = 3  # the example is a lead with about this many events, to show their form
 _OUTPUTS = {
     "lead_id": DataType.string,
