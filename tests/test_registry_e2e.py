@@ -68,12 +68,16 @@ def test_the_nightly_job_scores_with_the_version_promoted_last(registry):
     pd.read_parquet(root / "data/raw/leads.parquet").head(50).drop(
         columns=["converted", "converted_at"]
     ).to_parquet(root / "tonight.parquet")
-    done = _score(root, env, "models:/lead-scorer@champion", "scores.parquet")
+    done = _score(root, env, "models:/lead-scorer@champion", "champion_scores.parquet")
     assert done["model"] == "models:/lead-scorer@champion (version 2)"
-    assert set(pd.read_parquet(root / "scores.parquet")["model_version"]) == {versions["2"]}
-    again = _score(root, env, "models:/lead-scorer/1", "old.parquet")
+    assert (done["scored"], done["kept_from_earlier_runs"]) == (50, 0)
+    scored = pd.read_parquet(root / "champion_scores.parquet")["model_version"]
+    assert set(scored) == {versions["2"]}
+    again = _score(root, env, "models:/lead-scorer/1", "version_1_scores.parquet")
     assert again["model"] == "models:/lead-scorer/1 (version 1)"
-    assert set(pd.read_parquet(root / "old.parquet")["model_version"]) == {versions["1"]}
+    assert set(pd.read_parquet(root / "version_1_scores.parquet")["model_version"]) == {
+        versions["1"]
+    }
 
 
 @contextmanager

@@ -41,25 +41,26 @@ def promote(
     name, version = registered_version(uri)
     client = MlflowClient()
     champion = _version(client, name, cfg.champion_alias)
+    theirs_version = None if champion is None else str(champion.version)
     summary: dict[str, object] = {"model": name, "candidate": version, "metric": cfg.metric}
-    if champion is not None and champion.version == version:
+    if theirs_version == version:
         return {**summary, "promoted": False, "reason": "the candidate is already champion"}
-    if champion is None:
+    if theirs_version is None:
         reason = "no champion yet"
     else:
         window = _held_out_window(features_path, leads_path, events_path)
-        theirs = _score(name, champion.version, window, cfg.metric)
+        theirs = _score(name, theirs_version, window, cfg.metric)
         ours = _score(name, version, window, cfg.metric)
         gain = theirs - ours if cfg.metric in LOWER_IS_BETTER else ours - theirs
         summary |= {
-            "champion": champion.version,
+            "champion": theirs_version,
             "candidate_value": ours,
             "champion_value": theirs,
             "improvement": gain,
             "margin": cfg.margin,
         }
         reason = (
-            f"{cfg.metric} {ours:.4f} vs champion v{champion.version} {theirs:.4f} "
+            f"{cfg.metric} {ours:.4f} vs champion v{theirs_version} {theirs:.4f} "
             f"(improvement {gain:+.4f}, margin {cfg.margin})"
         )
         if gain < cfg.margin and not force:

@@ -21,6 +21,9 @@ TABLE_URI_HELP = (
 )
 
 
+WORKER_READY_S = 180  # how long `serve --workers` waits for a new worker to load its model
+
+
 class Engine(enum.StrEnum):
     """Where ``leadscore score`` runs."""
 
@@ -182,4 +185,13 @@ def serve(
             SUPERVISOR_ENV: str(os.getpid()),
         }
     )
-    uvicorn.run("leadscore.api:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "leadscore.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # a new worker is ready once its model is loaded (downloaded, for a registry URI): on a
+        # busy machine that takes longer than uvicorn's 5 s, and a restart would give up
+        timeout_worker_healthcheck=WORKER_READY_S,
+    )
