@@ -82,7 +82,8 @@ def input_example(
         for c in lead_columns(schema)
         if not c.personal and c.name in lead.index
     }
-    row[AS_OF] = _plain(as_of)
+    if pd.notna(as_of):  # a table without timestamps has no moments: the pyfunc takes now
+        row[AS_OF] = _plain(as_of)
     if events is not None:
         own = events[(events["lead_id"] == lead_id) & (events["ts"] <= as_of)]
         columns = [c for c in nested_event_columns(schema) if c.name in own]
