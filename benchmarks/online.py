@@ -16,8 +16,9 @@ server's latency):
 The requests are the demo's most recent real leads, each scored once per mode. leadscore gets
 ``POST /score`` with the lead and its events up to the scoring moment (the body the API
 documents); MLflow gets ``POST /invocations`` with the lead as a one-row ``dataframe_split`` plus
-``as_of``, which is what the pyfunc reads (it has no event log, so MLflow does less work per
-request). Latency is the client's wall time from sending a request to having read the answer.
+``as_of`` and no ``events`` column, so the pyfunc scores without an event log and MLflow does
+less work per request. Latency is the client's wall time from sending a request to having read
+the answer.
 
 Prints JSON (p50/p90/p99/max ms and requests/s per server and mode, the p50 ratio
 mlflow/leadscore, the load average before and after) and writes it to

@@ -19,6 +19,7 @@ from leadscore.onboarding.dependencies import (
     PACKAGE,
     SRC,
     closure,
+    dep_path,
     source_deps,
     stage_closure,
 )
@@ -70,7 +71,7 @@ def write_deps(dvc_file: Path) -> None:
         if line.strip().startswith(f"- {prefix}"):
             if stage not in written:
                 indent = line[: len(line) - len(line.lstrip())]
-                out += [f"{indent}- {prefix}/{dep}\n" for dep in source_deps(verbs[stage])]
+                out += [f"{indent}- {dep_path(prefix, dep)}\n" for dep in source_deps(verbs[stage])]
                 written.add(stage)
             continue
         out.append(line)

@@ -48,6 +48,35 @@ def write_in_chunks(uri: str, frame: pd.DataFrame, key: str | None = "lead_id") 
     return writer.commit()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(argv: list[str], cwd: Path, env: dict, port: int) -> Iterator[subprocess.Popen]:
+    """A server process on ``port`` of 127.0.0.1, once ``GET /health`` answers; stopped after."""
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(240):
+            if process.poll() is not None:
+                raise AssertionError(f"{argv[:3]} exited with {process.returncode}")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError(f"{argv[:3]} did not come up")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def _not_json(word: str) -> None:
     raise ValueError(f"{word} is not JSON (RFC 8259 has no NaN or Infinity)")
 
@@ -57,35 +86,18 @@ def strict_json(text: str) -> object:
     return json.loads(text, parse_constant=_not_json)
 
 
-@contextmanager
-def serving(root: Path, env: dict, keys: str | None) -> Iterator[str]:
-    """`leadscore serve` as a real uvicorn process on a free port of 127.0.0.1; yields its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in env.items() if k != "LEADSCORE_API_KEYS"}
-    process = subprocess.Popen(
-        ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port),
-         "--max-body-bytes", "200000", "--max-batch", "50"],
-        cwd=root, env=env | ({"LEADSCORE_API_KEYS": keys} if keys else {}),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("leadscore serve did not come up")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 def json_files(root: Path) -> list[Path]:
     """Every JSON file under ``root`` that a pipeline run wrote (DVC's own folder aside)."""
     return sorted(p for p in root.rglob("*.json") if ".dvc" not in p.relative_to(root).parts)
+
+
+@contextmanager
+def api_serving(root: Path, env: dict, keys: str | None) -> Iterator[str]:
+    """`leadscore serve` of a project's artifact as a real uvicorn process on a free port of
+    127.0.0.1, with ``keys`` as its API keys (None: none); yields its URL."""
+    port = free_port()
+    env = {k: v for k, v in env.items() if k != "LEADSCORE_API_KEYS"}
+    argv = ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port),
+            "--max-body-bytes", "200000", "--max-batch", "50"]  # fmt: skip
+    with serving(argv, root, env | ({"LEADSCORE_API_KEYS": keys} if keys else {}), port):
+        yield f"http://127.0.0.1:{port}"

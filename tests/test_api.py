@@ -1,4 +1,5 @@
-"""The online API over a real uvicorn server on 127.0.0.1, against batch, pyfunc and MLflow."""
+"""The online API over a real uvicorn server on 127.0.0.1, against batch, pyfunc and MLflow: the
+same leads, with their events, at the same moment give the same scores through every door."""
 
 import json
 import socket
@@ -16,7 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from support import run, serving
+from support import api_serving, run
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(project):
     """The API with keys configured, shared by the tests of this module."""
-    with serving(*project, keys="key-one,key-two") as url:
+    with api_serving(*project, keys="key-one,key-two") as url:
         yield url
 
 
@@ -46,39 +47,54 @@ def _requests_for(root: Path, n: int, as_of: str) -> tuple[pd.DataFrame, list[di
     return leads, bodies
 
 
-def test_api_batch_cli_and_pyfunc_give_the_same_scores(project, server):
+def pyfunc_rows(leads: pd.DataFrame, bodies: list[dict]) -> pd.DataFrame:
+    """The leads as the pyfunc takes them: their columns, as_of, and their events nested."""
+    rows = leads.assign(as_of=[b["as_of"] for b in bodies])
+    return rows.assign(events=[b["events"] for b in bodies]).reset_index(drop=True)
+
+
+def assert_same_scores(got: pd.DataFrame, batch: pd.DataFrame) -> None:
+    """Probabilities to 1e-9 and the same bands, lead by lead."""
+    want = batch.set_index("lead_id").loc[got["lead_id"]]
+    np.testing.assert_allclose(got["probability"], want["probability"], rtol=0, atol=1e-9)
+    assert got["band"].tolist() == want["band"].tolist()
+    assert got["score"].tolist() == want["score"].tolist()
+
+
+AS_OF = "2026-10-01T00:00:00Z"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def doors(project) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
+    """Twelve leads with their events: the rows, the API bodies and their batch scores."""
     root, env = project
-    as_of = "2026-10-01T00:00:00Z"
-    leads, bodies = _requests_for(root, 12, as_of)
+    leads, bodies = _requests_for(root, 12, AS_OF)
+    assert sum(len(b["events"]) for b in bodies) > 12  # leads with events, the case that matters
     leads.to_parquet(root / "api_leads.parquet")
     run(["leadscore", "score", "--model", "models/lead_scorer", "--leads", "api_leads.parquet",
-         "--events", "data/raw/events.parquet", "--out", "api_scores.parquet", "--as-of", as_of],
+         "--events", "data/raw/events.parquet", "--out", "api_scores.parquet", "--as-of", AS_OF],
         root, env)  # fmt: skip
-    batch = pd.read_parquet(root / "api_scores.parquet").set_index("lead_id")
+    return leads, bodies, pd.read_parquet(root / "api_scores.parquet")
+
+
+def test_api_batch_and_pyfunc_give_the_same_scores_events_included(project, server, doors):
+    root, _ = project
+    leads, bodies, batch = doors
     online = [requests.post(f"{server}/score", json=b, headers=AUTH, timeout=30) for b in bodies]
     assert [r.status_code for r in online] == [200] * len(bodies)
-    for answer in (r.json() for r in online):
-        want = batch.loc[answer["lead_id"]]
-        assert abs(answer["probability"] - want["probability"]) <= 1e-9
-        assert answer["band"] == want["band"] and answer["score"] == want["score"]
+    assert_same_scores(pd.DataFrame([r.json() for r in online]), batch)
     many = requests.post(f"{server}/score/batch", json={"leads": bodies}, headers=AUTH, timeout=60)
-    assert [a["probability"] for a in many.json()] == [r.json()["probability"] for r in online]
-    pyfunc = mlflow.pyfunc.load_model(str(root / "models/lead_scorer")).predict(
-        leads.assign(as_of=as_of)
-    )  # pyfunc has no event log: compare with the API given no events either
-    bare = [
-        requests.post(f"{server}/score", json={**b, "events": []}, headers=AUTH, timeout=30)
-        for b in bodies
-    ]
-    np.testing.assert_allclose(
-        pyfunc["probability"], [r.json()["probability"] for r in bare], rtol=0, atol=1e-9
-    )
+    assert_same_scores(pd.DataFrame(many.json()), batch)
+    pyfunc = mlflow.pyfunc.load_model(str(root / "models/lead_scorer"))
+    assert_same_scores(pyfunc.predict(pyfunc_rows(leads, bodies)), batch)
 
 
-def test_mlflow_models_serve_gives_the_pyfunc_scores(project):
+def test_mlflow_models_serve_gives_the_batch_scores_events_included(project, doors):
     root, env = project
-    leads, _ = _requests_for(root, 8, "2026-10-01T00:00:00Z")
-    frame = leads.assign(as_of="2026-10-01T00:00:00Z")
+    leads, bodies, batch = doors
+    frame = pyfunc_rows(leads, bodies)
+    split = json.loads(frame.to_json(orient="split", date_format="iso", index=False))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -88,30 +104,30 @@ def test_mlflow_models_serve_gives_the_pyfunc_scores(project):
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        body = {"dataframe_split": json.loads(frame.to_json(orient="split", date_format="iso",
-                                                            index=False))}  # fmt: skip
         for _ in range(180):
             try:
-                answer = requests.post(f"http://127.0.0.1:{port}/invocations", json=body,
-                                       timeout=30)  # fmt: skip
+                answer = requests.post(f"http://127.0.0.1:{port}/invocations",
+                                       json={"dataframe_split": split}, timeout=30)  # fmt: skip
                 break
             except requests.ConnectionError:
                 time.sleep(0.5)
         else:
             raise AssertionError("mlflow models serve did not come up")
+        example = (root / "models/lead_scorer/serving_input_example.json").read_text()
+        from_example = requests.post(
+            f"http://127.0.0.1:{port}/invocations", data=example, headers=JSON, timeout=30
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)
     assert answer.status_code == 200, answer.text
-    served = pd.DataFrame(answer.json()["predictions"])
-    local = mlflow.pyfunc.load_model(str(root / "models/lead_scorer")).predict(frame)
-    np.testing.assert_allclose(served["probability"], local["probability"], rtol=0, atol=1e-9)
-    assert served["band"].tolist() == local["band"].tolist()
+    assert_same_scores(pd.DataFrame(answer.json()["predictions"]), batch)
+    assert from_example.status_code == 200, from_example.text
 
 
 def test_api_rejects_what_it_must(project, server):
     root, _ = project
-    _, bodies = _requests_for(root, 1, "2026-10-01T00:00:00Z")
+    _, bodies = _requests_for(root, 1, AS_OF)
     body = bodies[0]
     assert requests.get(f"{server}/health", timeout=5).status_code == 200
     assert requests.post(f"{server}/score", json=body, timeout=5).status_code == 401
@@ -188,7 +204,7 @@ def _fuzz(operation, mode: GenerationMode) -> set[int]:
 
 def test_without_configured_keys_the_api_is_open(project):
     _, bodies = _requests_for(project[0], 1, "2026-10-01T00:00:00Z")
-    with serving(*project, keys=None) as url:
+    with api_serving(*project, keys=None) as url:
         answer = requests.post(f"{url}/score", json=bodies[0], timeout=30)
         assert (
             answer.status_code == 200 and answer.json()["lead_id"] == bodies[0]["lead"]["lead_id"]

@@ -16,7 +16,7 @@ import requests
 import yaml
 
 from leadscore.scoring.artifact import bundle_path, load_scorer
-from support import BIN, REPO, json_files, run, serving, strict_json
+from support import BIN, REPO, api_serving, json_files, run, strict_json
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def test_batch_api_and_pyfunc_score_with_the_fit_score_alone(cold):
     assert len(ready) and (ready["reasons"] == ready["fit_rules"]).all()
     # the probability is the calibrated fit score: a function of the fit score alone
     assert (batch.groupby("fit_score")["probability"].nunique() == 1).all()
-    with serving(root, env, keys=None) as url:
+    with api_serving(root, env, keys=None) as url:
         body = json.loads(leads.head(1).to_json(orient="records", date_format="iso"))[0]
         answer = requests.post(f"{url}/score", json={"lead": body, "as_of": AS_OF}, timeout=30)
     assert answer.status_code == 200, answer.text

@@ -1,7 +1,9 @@
 """The real pipeline, end to end: `dvc repro` on a small generated table in a temporary folder."""
 
 import json
+import os
 import shutil
+import stat
 import warnings
 
 import mlflow
@@ -194,3 +196,27 @@ def test_every_json_file_of_the_run_is_strict_json(project):
     assert len(files) >= 10  # metrics, audit, validation, the bundle's files, the artifact's
     for path in files:
         strict_json(path.read_text())
+
+
+def test_the_artifact_is_readable_by_other_users_as_the_umask_allows(project):
+    """Every file and folder of the artifact has the mode the umask gives: with the usual 022,
+    another user (or a container running as non-root) can read and load it."""
+    artifact = project[0] / "models/lead_scorer"
+    umask = os.umask(0o022)
+    os.umask(umask)  # the umask the pipeline ran with: this process's
+    for path in [artifact, *artifact.rglob("*")]:
+        others = stat.S_IMODE(path.stat().st_mode) & 0o007
+        wanted = (0o005 if path.is_dir() else 0o004) & ~umask
+        assert others & 0o005 == wanted, f"{path}: {oct(path.stat().st_mode)}"
+
+
+def test_the_input_example_is_a_lead_with_events_and_no_personal_data(project):
+    root, _ = project
+    example = json.loads((root / "models/lead_scorer/input_example.json").read_text())
+    row = dict(zip(example["columns"], example["data"][0], strict=True))
+    assert row["lead_id"] and row["created_at"] and row["as_of"] and row["events"]
+    assert not {"email", "phone", "first_name", "last_name"} & set(row)
+    leads = pd.read_parquet(root / "data/raw/leads.parquet")
+    personal = set(leads[["email", "phone", "first_name", "last_name"]].stack().astype(str))
+    text = json.dumps(example)
+    assert not [value for value in personal if f'"{value}"' in text]

@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import shutil
+import warnings
 from html import unescape
 from pathlib import Path
 
@@ -15,11 +16,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 import yaml
+from mlflow.models import validate_serving_input
 
 from leadscore.config import ORDER_COLUMN
+from leadscore.data.files import read_table
 from leadscore.features import FAMILIES
-from support import BIN, REPO, json_files, run, strict_json
+from support import BIN, REPO, free_port, json_files, run, serving, strict_json
 
 pytestmark = pytest.mark.slow
 
@@ -164,15 +168,44 @@ def test_batch_scoring_the_table_with_its_artifact_gives_the_evaluation_scores(x
     assert "Total Time Spent on Website: " in reasons and "Time on site seconds" not in reasons
 
 
-def test_pyfunc_artifact_scores_rows_without_timestamps_like_evaluation(x_education):
+AS_OF = "2026-10-01T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def doors(x_education) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Twenty held-out leads as the CRM exports them (its own column names, cells as text, the
+    after-contact and label columns still in), their batch scores, and API bodies holding the
+    columns the artifact's input schema lists (what a client reads from GET /model)."""
+    pipeline, env = x_education
+    held_out = pd.read_parquet(pipeline / "data/processed/test_scores.parquet").head(20)
+    raw = read_table(DATA)
+    rows = raw[raw["Prospect ID"].isin(held_out["lead_id"])].reset_index(drop=True)
+    rows.to_csv(pipeline / "doors.csv", index=False)
+    run(["leadscore", "score", "--model", "models/lead_scorer", "--leads", "doors.csv", "--out",
+         "doors_scores.parquet", "--as-of", AS_OF], pipeline, env)  # fmt: skip
+    batch = pd.read_parquet(pipeline / "doors_scores.parquet")
+    schema = json.loads((pipeline / "data/model/input_schema.json").read_text())
+    columns = [c["column"] for c in schema["leads"]]
+    leads = json.loads(rows[columns].to_json(orient="records"))
+    return rows, batch, [{"lead": lead, "as_of": AS_OF} for lead in leads]
+
+
+def _same(got: pd.DataFrame, batch: pd.DataFrame) -> None:
+    want = batch.set_index("lead_id").loc[got["lead_id"]]
+    np.testing.assert_allclose(got["probability"], want["probability"], rtol=0, atol=1e-9)
+    assert got["band"].tolist() == want["band"].tolist()
+
+
+def test_pyfunc_artifact_scores_the_crm_s_rows_like_evaluation_and_batch(x_education, doors):
     pipeline, _ = x_education
+    rows, batch, _ = doors
     model = mlflow.pyfunc.load_model(str(pipeline / "models/lead_scorer"))
-    held_out = pd.read_parquet(pipeline / "data/processed/test_scores.parquet").head(50)
-    leads = pd.read_parquet(pipeline / "data/interim/leads.parquet").set_index("lead_id")
-    rows = leads.loc[held_out["lead_id"]].reset_index()
-    scores = model.predict(rows)
+    scores = model.predict(rows.assign(as_of=AS_OF))
+    _same(scores, batch)
+    held_out = pd.read_parquet(pipeline / "data/processed/test_scores.parquet")
+    evaluated = held_out.set_index("lead_id").loc[scores["lead_id"], "probability"]
     # evaluation scored with the Booster (before export compiled it), the artifact with lleaves
-    np.testing.assert_allclose(scores["probability"], held_out["probability"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(scores["probability"], evaluated, rtol=0, atol=1e-12)
 
 
 def _page_text(pipeline: Path) -> str:
@@ -246,3 +279,57 @@ def test_init_config_reaches_the_hand_written_figures(x_education, x_education_i
     assert abs(proposed["roc_auc"] - hand["roc_auc"]) < 0.015
     assert proposed["ece"] < 0.06 and proposed["log_loss"] < hand["log_loss"] + 0.03
     assert (x_education_init / "reports/model_report.html").exists()
+
+
+def test_the_api_serves_the_crm_s_own_column_names_with_the_batch_scores(x_education, doors):
+    pipeline, env = x_education
+    _, batch, bodies = doors
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port)]
+    with serving(argv, pipeline, env, port):
+        lead = requests.get(f"{url}/openapi.json", timeout=30).json()["components"]["schemas"]
+        fields = lead["Lead"]["properties"]
+        online = [requests.post(f"{url}/score", json=b, timeout=30) for b in bodies]
+        many = requests.post(f"{url}/score/batch", json={"leads": bodies}, timeout=60)
+        wrong = requests.post(f"{url}/score", json={"lead": {"lead_id": "x"}}, timeout=30)
+    assert {"Prospect ID", "Total Time Spent on Website", "Lead Origin"} <= set(fields)
+    assert "Tags" not in fields and "Converted" not in fields  # after contact, and the label
+    assert lead["Lead"]["required"] == ["Prospect ID"]
+    assert [r.status_code for r in online] == [200] * len(bodies), online[0].text
+    _same(pd.DataFrame([r.json() for r in online]), batch)
+    _same(pd.DataFrame(many.json()), batch)
+    assert wrong.status_code == 422  # the demo's names are not this model's
+
+
+def test_mlflow_models_serve_takes_the_example_and_gives_the_batch_scores(x_education, doors):
+    pipeline, env = x_education
+    rows, batch, _ = doors
+    artifact = pipeline / "models/lead_scorer"
+    example = (artifact / "serving_input_example.json").read_text()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # deprecated for mlflow.models.predict
+        assert len(validate_serving_input(str(artifact), example)) == 1
+    assert "Prospect ID" in json.loads(example)["dataframe_split"]["columns"]
+    split = json.loads(rows.assign(as_of=AS_OF).to_json(orient="split", index=False))
+    port = free_port()
+    argv = ["mlflow", "models", "serve", "-m", "models/lead_scorer", "--env-manager", "local",
+            "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    with serving(argv, pipeline, env, port):
+        answer = requests.post(f"http://127.0.0.1:{port}/invocations",
+                               json={"dataframe_split": split}, timeout=60)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    _same(pd.DataFrame(answer.json()["predictions"]), batch)
+
+
+def test_promotion_works_without_an_event_log(x_education):
+    pipeline, env = x_education
+    params = ["--params", "../../config/x_education/params.yaml"]
+    first = run(["leadscore", "promote", "--no-events", *params], pipeline, env)
+    assert json.loads(first.stdout)["promoted"]
+    run(["leadscore", "export", "--leads", "data/interim/leads.parquet", *params], pipeline, env)
+    missing = run(["leadscore", "promote", *params], pipeline, env, check=False)
+    assert missing.returncode == 3 and "--no-events" in missing.stderr  # no log by default
+    second = json.loads(run(["leadscore", "promote", "--no-events", *params], pipeline, env).stdout)
+    assert second["champion"] == "1" and second["candidate"] == "2"  # compared on held-out
+    assert second["candidate_value"] == second["champion_value"]  # the same model, exported again

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from leadscore.config import ExportConfig, PromoteConfig
 from leadscore.data.files import read_table
-from leadscore.errors import ConfigError, PromotionRefused
+from leadscore.errors import ConfigError, InputError, PromotionRefused
 from leadscore.features import build_features
 from leadscore.modeling.metrics import classification_metrics
 from leadscore.scoring.artifact import load_scorer
-from leadscore.tracking import tracking_uri
+from leadscore.scoring.registry import PREFIX, model_source, registered_version
 
 LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
 
@@ -29,46 +28,48 @@ def promote(
     export: ExportConfig,
     cfg: PromoteConfig,
     *,
+    candidate: str | None = None,
     features_path: Path,
     leads_path: Path,
     events_path: Path | None,
     force: bool = False,
 ) -> dict:
-    mlflow.set_tracking_uri(tracking_uri())
+    """Give ``candidate`` (a registry URI; default the export alias) the champion alias if it
+    beats the champion; the held-out window is read from the pipeline's files, its events from
+    ``events_path`` (None: the pipeline has no event log)."""
+    uri = candidate or f"{PREFIX}{export.registered_model_name}@{export.alias}"
+    name, version = registered_version(uri)
     client = MlflowClient()
-    name = export.registered_model_name
-    candidate = _version(client, name, export.alias)
-    if candidate is None:
-        raise ConfigError(f"no model version of '{name}' has the alias '{export.alias}'")
     champion = _version(client, name, cfg.champion_alias)
-    summary = {"model": name, "candidate": candidate.version, "metric": cfg.metric}
-    if champion is not None and champion.version == candidate.version:
+    theirs_version = None if champion is None else str(champion.version)
+    summary: dict[str, object] = {"model": name, "candidate": version, "metric": cfg.metric}
+    if theirs_version == version:
         return {**summary, "promoted": False, "reason": "the candidate is already champion"}
-    if champion is None:
+    if theirs_version is None:
         reason = "no champion yet"
     else:
         window = _held_out_window(features_path, leads_path, events_path)
-        theirs = _score(client, name, champion.version, window, cfg.metric)
-        ours = _score(client, name, candidate.version, window, cfg.metric)
+        theirs = _score(name, theirs_version, window, cfg.metric)
+        ours = _score(name, version, window, cfg.metric)
         gain = theirs - ours if cfg.metric in LOWER_IS_BETTER else ours - theirs
         summary |= {
-            "champion": champion.version,
+            "champion": theirs_version,
             "candidate_value": ours,
             "champion_value": theirs,
             "improvement": gain,
             "margin": cfg.margin,
         }
         reason = (
-            f"{cfg.metric} {ours:.4f} vs champion v{champion.version} {theirs:.4f} "
+            f"{cfg.metric} {ours:.4f} vs champion v{theirs_version} {theirs:.4f} "
             f"(improvement {gain:+.4f}, margin {cfg.margin})"
         )
         if gain < cfg.margin and not force:
-            _record(client, name, candidate.version, "refused", reason)
-            raise PromotionRefused(f"candidate v{candidate.version} not promoted: {reason}")
+            _record(client, name, version, "refused", reason)
+            raise PromotionRefused(f"candidate v{version} not promoted: {reason}")
         if gain < cfg.margin:
             reason = "forced: " + reason
-    client.set_registered_model_alias(name, cfg.champion_alias, candidate.version)
-    _record(client, name, candidate.version, "promoted", reason)
+    client.set_registered_model_alias(name, cfg.champion_alias, version)
+    _record(client, name, version, "promoted", reason)
     return {**summary, "promoted": True, "reason": reason}
 
 
@@ -82,19 +83,27 @@ def _version(client: MlflowClient, name: str, alias: str):
 def _held_out_window(
     features_path: Path, leads_path: Path, events_path: Path | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    if events_path is not None and not events_path.exists():
+        raise InputError(f"{events_path}: no such file (without an event log: --no-events)")
     features = read_table(features_path)
     test = features.loc[features["split"] == "test", ["lead_id", "as_of", "label"]]
     events = read_table(events_path) if events_path is not None else None
     return test.reset_index(drop=True), read_table(leads_path), events
 
 
-def _score(client: MlflowClient, name: str, version: str, window, metric: str) -> float:
+def _score(name: str, version: str, window, metric: str) -> float:
     """The version's metric on the window, its features rebuilt with its own settings."""
     test, leads, events = window
-    path = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}")
-    scorer = load_scorer(path)
+    with model_source(f"{PREFIX}{name}/{version}") as source:
+        scorer = load_scorer(source.path)
     snapshots = test[["lead_id", "as_of"]]
     features = build_features(snapshots, leads, events, scorer.featurize_cfg, scorer.schema)
+    unread = sorted(set(scorer.encoder.feature_names_in_) - set(features.columns))
+    if unread and events is None:
+        raise ConfigError(
+            f"version {version} of '{name}' reads features of an event log ({unread[0]}, ...): "
+            "give the pipeline's log with --events"
+        )
     probability = scorer.score(features, explain_bands=())["probability"]
     return classification_metrics(test["label"].to_numpy(), probability)[metric]
 

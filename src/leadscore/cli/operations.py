@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-import gc
+import os
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from leadscore.cli.app import DEFAULT_PARAMS, OptPath, ParamsOpt, app, verb
+from leadscore.cli.app import DEFAULT_PARAMS, OptPath, ParamsOpt, app, exit_on_error, verb
 from leadscore.config import load_params
 from leadscore.errors import ConfigError
 from leadscore.scoring.options import ScoringOptions
@@ -21,6 +21,9 @@ TABLE_URI_HELP = (
 )
 
 
+WORKER_READY_S = 180  # how long `serve --workers` waits for a new worker to load its model
+
+
 class Engine(enum.StrEnum):
     """Where ``leadscore score`` runs."""
 
@@ -28,7 +31,13 @@ class Engine(enum.StrEnum):
     dask = "dask"
 
 
-ArtifactOpt = Annotated[Path, typer.Option(help="Exported artifact directory.")]
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        help="Exported artifact directory, or a registry URI: models:/lead-scorer@champion "
+        "(the version the alias points to now) or models:/lead-scorer/3."
+    ),
+]
 LeadsOpt = Annotated[str, typer.Option(help=f"Lead table: {TABLE_URI_HELP}")]
 OutOpt = Annotated[str, typer.Option(help="Scores table (upserted by lead_id), same URI forms.")]
 EventsOpt = Annotated[str | None, typer.Option(help="Engagement event log, same forms.")]
@@ -56,7 +65,7 @@ SchedulerOpt = Annotated[
 
 @verb
 def score(
-    model: ArtifactOpt,
+    model: ModelOpt,
     leads: LeadsOpt,
     out: OutOpt,
     events: EventsOpt = None,
@@ -80,12 +89,25 @@ def score(
         fail_on_drift=fail_on_drift,
         chunk_size=chunk_size,
     )
-    if engine is Engine.dask:
-        from leadscore.scoring.dask_batch import score_partitioned
-
-        return score_partitioned(model, leads, events, out, options=options, scheduler=scheduler)
-    if scheduler:
+    if scheduler and engine is not Engine.dask:
         raise ConfigError("--scheduler needs --engine dask")
+    from leadscore.scoring.registry import model_source
+
+    with model_source(model) as source:
+        if engine is Engine.dask:
+            from leadscore.scoring.dask_batch import score_partitioned
+
+            summary = score_partitioned(
+                source.path, leads, events, out, options=options, scheduler=scheduler
+            )
+        else:
+            summary = _score_locally(source.path, leads, events, out, options=options)
+    return {"model": source.describe(), **summary}
+
+
+def _score_locally(
+    model: Path, leads: str, events: str | None, out: str, *, options: ScoringOptions
+) -> dict:
     from leadscore.data.tables import parse_table_uri
     from leadscore.scoring.artifact import load_scorer
     from leadscore.scoring.batch import score_tables
@@ -97,9 +119,19 @@ def score(
 
 @verb
 def promote(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="The version to promote: models:/<name>@<alias> or models:/<name>/<version> "
+            "(default: the export alias, models:/<export.registered_model_name>@<export.alias>)."
+        ),
+    ] = None,
     features: Path = Path("data/processed/features.parquet"),
     leads: Path = Path("data/interim/leads.parquet"),
     events: OptPath = Path("data/interim/events.parquet"),
+    no_events: Annotated[
+        bool, typer.Option("--no-events", help="The pipeline has no event log (ignore --events).")
+    ] = False,
     force: Annotated[bool, typer.Option(help="Promote even if not better.")] = False,
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
@@ -110,29 +142,56 @@ def promote(
     return run(
         p.export,
         p.promote,
+        candidate=model,
         features_path=features,
         leads_path=leads,
-        events_path=events,
+        events_path=None if no_events else events,
         force=force,
     )
 
 
 @app.command()
 def serve(
-    model: ArtifactOpt = Path("models/lead_scorer"),
+    model: ModelOpt = "models/lead_scorer",
     host: str = "127.0.0.1",
     port: int = 8000,
     max_batch: Annotated[int, typer.Option(min=1, help="Leads per /score/batch call.")] = 1000,
     max_body_bytes: Annotated[int, typer.Option(min=1)] = 1_000_000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes; each loads the model.")
+    ] = 1,
 ) -> None:
-    """Serve the online scoring API (POST /score, POST /score/batch, GET /health, GET /model)."""
+    """Serve the online scoring API (POST /score, POST /score/batch, GET /health, GET /model).
+
+    SIGHUP (or POST /admin/reload with LEADSCORE_ADMIN_KEY) loads the model anew, e.g. the
+    version a registry alias points to after `leadscore promote`, without dropping a request.
+    """
     import uvicorn
 
     from leadscore.api import create_app
+    from leadscore.api.reload import MAX_BATCH_ENV, MAX_BODY_ENV, MODEL_ENV, SUPERVISOR_ENV
 
-    api = create_app(model, max_batch=max_batch, max_body_bytes=max_body_bytes)
-    # Everything loaded so far (libraries, model, vocabularies) lives as long as the server: out
-    # of the garbage collector's sight, a full collection no longer walks all of it, which
-    # stalled whichever request it fell on.
-    gc.freeze()
-    uvicorn.run(api, host=host, port=port)
+    with exit_on_error("serve"):  # a model that does not load: one line, before any worker
+        api = create_app(model, max_batch=max_batch, max_body_bytes=max_body_bytes)
+    if workers == 1:
+        uvicorn.run(api, host=host, port=port)
+        return
+    del api  # each worker loads its own, through the factory
+    os.environ.update(
+        {
+            MODEL_ENV: model,
+            MAX_BATCH_ENV: str(max_batch),
+            MAX_BODY_ENV: str(max_body_bytes),
+            SUPERVISOR_ENV: str(os.getpid()),
+        }
+    )
+    uvicorn.run(
+        "leadscore.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # a new worker is ready once its model is loaded (downloaded, for a registry URI): on a
+        # busy machine that takes longer than uvicorn's 5 s, and a restart would give up
+        timeout_worker_healthcheck=WORKER_READY_S,
+    )

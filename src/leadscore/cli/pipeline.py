@@ -17,6 +17,7 @@ BUNDLE = Path("data/model")
 # the validation window's out-of-sample model probabilities: written by train, read by calibrate
 VALID_PREDICTIONS = Path("data/processed/valid_predictions.parquet")
 FEATURES = Path("data/processed/features.parquet")
+LEADS = Path("data/interim/leads.parquet")  # validate's valid leads
 METRICS = Path("reports/metrics.json")
 AUDIT = Path("reports/leakage_audit.json")
 
@@ -208,6 +209,8 @@ def report(
 def export(
     bundle: Path = BUNDLE,
     features: Path = FEATURES,
+    leads: Annotated[Path, typer.Option(help="Valid leads: the input example's lead.")] = LEADS,
+    events: Annotated[Path | None, typer.Option(help="Their event log, if any.")] = None,
     metrics: Path = METRICS,
     out: Path = Path("models/lead_scorer"),
     params: ParamsOpt = DEFAULT_PARAMS,
@@ -221,6 +224,8 @@ def export(
         p,
         bundle_dir=bundle,
         features_path=features,
+        leads_path=leads,
+        events_path=events,
         metrics_path=metrics,
         run_file=RUN_FILE,
         out_dir=out,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,10 +77,20 @@ def read_json(path: str | Path) -> Any:
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[str]:
-    """Yield a temporary path beside ``path`` and move it into place only on success."""
+    """Yield a temporary path beside ``path`` and move it into place only on success.
+
+    The file is created with mode 0666 less the process umask, as ``open`` would create it
+    (``tempfile.mkstemp`` makes it 0600): a model or report written here is readable by whoever
+    the umask lets read it, e.g. a server running as another user.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:  # another writer drew the same name: draw again
+            continue
     try:
         yield tmp
         os.replace(tmp, path)

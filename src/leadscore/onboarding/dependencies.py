@@ -104,16 +104,25 @@ def _data_files(package: Path) -> set[Path]:
     return out
 
 
+PACKAGING = ("export",)  # verbs that copy the whole package into their output
 FOLDER_DEPS = ("cli", "features", "generate", "report")  # listed whole in dvc.yaml
 
 
 def stage_closure(verb: str) -> set[Path]:
-    """Every file the stage of ``verb`` runs."""
+    """The source files a stage's outputs depend on: every file the stage of ``verb`` runs, or
+    every file of the package for a verb that copies the package into its output (``export``
+    puts leadscore's code into the artifact)."""
+    if verb in PACKAGING:
+        package = SRC / PACKAGE
+        return {f for f in package.rglob("*") if f.is_file() and "__pycache__" not in f.parts}
     return closure([f"{PACKAGE}.stages.{verb}", f"{CLI}.pipeline"], shallow=CLI)
 
 
 def source_deps(verb: str) -> list[str]:
-    """A stage's source dependencies as ``dvc.yaml`` lists them, relative to ``src/leadscore``."""
+    """A stage's source dependencies as ``dvc.yaml`` lists them, relative to ``src/leadscore``
+    ("" for the whole package)."""
+    if verb in PACKAGING:
+        return [""]
     needed = stage_closure(verb)
     out: list[str] = []
     for path in sorted(os.path.relpath(f, SRC / PACKAGE) for f in needed):
@@ -122,3 +131,9 @@ def source_deps(verb: str) -> list[str]:
         if entry not in out:
             out.append(entry)
     return out
+
+
+def dep_path(prefix: str, dep: str) -> str:
+    """A ``dvc.yaml`` dependency: ``dep`` (from :func:`source_deps`) under the package folder
+    ``prefix``, the folder itself for the whole package."""
+    return f"{prefix}/{dep}" if dep else prefix

@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from leadscore.data.tables import TableRef
-from leadscore.onboarding.dependencies import SRC, source_deps
+from leadscore.onboarding.dependencies import SRC, dep_path, source_deps
 
 RAW, INTERIM, MODEL = "data/raw", "data/interim", "data/model"
 FEATURES = "data/processed/features.parquet"
@@ -57,7 +57,7 @@ def pipeline_stages(
 
     def stage(verb: str, cmd: str, deps: list[str], keys: list[str] | None, **rest) -> dict:
         out: dict = {"cmd": f"leadscore {verb} {cmd}"}
-        out["deps"] = deps + [f"{code}/{d}" for d in source_deps(verb)]
+        out["deps"] = deps + [dep_path(code, d) for d in source_deps(verb)]
         if keys:
             out["params"] = [{params_file: keys}]
         return out | rest

@@ -12,13 +12,17 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import lightgbm as lgb
 import pandas as pd
 import yaml
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
 from leadscore.data.files import read_json
-from leadscore.data.timestamps import parse_timestamps
+from leadscore.errors import InputError, LeadscoreError
 from leadscore.scoring.bundle import METADATA_FILE
+from leadscore.scoring.inputs import read_rows
 from leadscore.scoring.scorer import Scorer
 
 BUNDLE = "bundle"  # the bundle's name among the artifact's MLflow artifacts
@@ -30,39 +34,59 @@ LIBRARIES: tuple[str, ...] = (
     "pandas",
     "numpy",
     "scikit-learn",
-    "mlflow",
+    "mlflow-skinny",
 )
 
 
 class PyfuncScorer(PythonModel):
-    """pyfunc face of the scorer: a frame of canonical lead rows in, the scores table out.
+    """pyfunc face of the scorer: lead rows in the user's column names in, the scores table out.
 
-    An optional ``as_of`` column gives each row's scoring moment (default: now). Engagement comes
-    from pre-aggregated columns only; event logs go through ``leadscore score``.
+    An optional ``as_of`` column gives each row's scoring moment (default: now), an optional
+    ``events`` column each lead's events (see :func:`leadscore.scoring.inputs.read_rows`). A row
+    that batch scoring would quarantine is refused (MLflow answers 400), with its reason.
     """
 
     def load_context(self, context) -> None:
         self.scorer = load_bundle(Path(context.artifacts[BUNDLE]))
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        leads = model_input.copy()
-        schema = self.scorer.schema
-        if "created_at" in leads:  # a table without timestamps scores without timing features
-            column = schema.leads.get("created_at", "created_at")
-            spec = schema.dates.of("leads", column)
-            leads["created_at"] = parse_timestamps(leads["created_at"], spec, column=column)
-        now = pd.Timestamp.now(tz="UTC")
-        as_of = parse_timestamps(leads.pop("as_of")) if "as_of" in leads else now
-        return self.scorer.scores_table(self.scorer.featurize(leads, None, as_of))
+        try:
+            rows = read_rows(model_input, self.scorer.schema, now=pd.Timestamp.now(tz="UTC"))
+        except LeadscoreError as exc:
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from exc
+        return self.scorer.scores_table(self.scorer.featurize(rows.leads, rows.events, rows.as_of))
 
 
 def load_scorer(artifact: str | Path) -> Scorer:
-    """Load the scorer from an exported artifact directory (``models/lead_scorer``).
+    """Load the scorer from an exported artifact directory (``models/lead_scorer``)."""
+    return load_artifact(artifact)[0]
+
+
+def load_artifact(artifact: str | Path) -> tuple[Scorer, dict]:
+    """The scorer and the metadata of an exported artifact directory.
 
     The bundle's place inside the artifact is read from its ``MLmodel`` file, where MLflow
-    recorded it, so this loads exactly the files ``mlflow.pyfunc.load_model`` would.
+    recorded it, so this loads exactly the files ``mlflow.pyfunc.load_model`` would. A folder
+    that is not an artifact, or that cannot be read, is an :class:`InputError` (exit code 3).
     """
-    return load_bundle(bundle_path(artifact))
+    if not (Path(artifact) / "MLmodel").is_file():
+        raise InputError(f"{artifact}: no exported model there (no MLmodel file)")
+    try:
+        bundle = bundle_path(artifact)
+        metadata = read_json(bundle / METADATA_FILE)
+        return load_bundle(bundle), metadata
+    except LeadscoreError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        yaml.YAMLError,
+        lgb.basic.LightGBMError,
+    ) as exc:
+        reason = " ".join(str(exc).split())
+        raise InputError(f"{artifact}: the model cannot be loaded ({reason})") from exc
 
 
 def bundle_path(artifact: str | Path) -> Path:
@@ -76,9 +100,9 @@ def load_bundle(bundle: Path) -> Scorer:
     metadata = read_json(bundle / METADATA_FILE)
     here = library_versions()
     mismatched = {
-        lib: (wanted, here.get(lib))
+        lib: (wanted, here[lib])
         for lib, wanted in metadata["libraries"].items()
-        if here.get(lib) != wanted
+        if lib in here and here[lib] != wanted
     }
     if mismatched:
         warnings.warn(

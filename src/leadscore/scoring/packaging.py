@@ -7,22 +7,21 @@ import hashlib
 import importlib.util
 import shutil
 import subprocess
+from importlib.metadata import requires as metadata_requires
+from importlib.metadata import version
 from pathlib import Path
 
 import mlflow
 import pandas as pd
+from packaging.requirements import Requirement
 
+import leadscore
 from leadscore.config import Params, SchemaConfig
-from leadscore.data.schema import (
-    LABEL_ROLES,
-    PERSONAL_ROLES,
-    REQUIRED_EVENT_ROLES,
-    REQUIRED_LEAD_ROLES,
-    TIMESTAMP_ROLES,
-)
+from leadscore.data.files import read_json
 from leadscore.modeling.booster import gain_importance
+from leadscore.scoring import contract, signature
 from leadscore.scoring.artifact import BUNDLE, library_versions
-from leadscore.scoring.bundle import BOOSTER_FILE, COMPILED_DIR
+from leadscore.scoring.bundle import BOOSTER_FILE, COMPILED_DIR, FEATURES_FILE
 from leadscore.scoring.compiled import compile_booster
 from leadscore.scoring.drift import profile
 from leadscore.scoring.scorer import Scorer
@@ -77,34 +76,22 @@ def metadata(
     }
 
 
-def input_schema(schema: SchemaConfig) -> dict[str, list[dict]]:
-    """The columns the artifact reads, under the user's names, for people and tools feeding it.
+def bundle_schema(bundle: Path) -> SchemaConfig:
+    """The schema the bundle's model was trained with (audited columns left out)."""
+    return SchemaConfig.model_validate(read_json(bundle / FEATURES_FILE)["schema"])
 
-    Timestamps are ISO-8601 text or datetimes (naive ones are taken as UTC); everything else is
-    text except pre-aggregated counts. Label columns are not inputs; personal columns are read
-    (their validity is a signal) but never written anywhere.
-    """
 
-    def columns(mapping: dict[str, str], required: tuple[str, ...]) -> list[dict]:
-        return [
-            {
-                "column": column,
-                "role": role,
-                "type": "timestamp" if role in TIMESTAMP_ROLES else "string",
-                "required": role in required,
-                "personal": role in PERSONAL_ROLES,
-            }
-            for role, column in mapping.items()
-            if role not in LABEL_ROLES
-        ]
+def input_schema(bundle: Path) -> dict[str, list[dict]]:
+    """The columns the model reads, under the user's names (see
+    :mod:`leadscore.scoring.contract`): those of the schema it was trained with."""
+    return contract.input_schema(bundle_schema(bundle))
 
-    counts = [
-        {"column": c, "role": "engagement_count", "type": "number", "required": True}
-        | {"personal": False}
-        for c in schema.engagement_columns
-    ]
-    leads = columns(schema.leads, REQUIRED_LEAD_ROLES) + counts
-    return {"leads": leads, "events": columns(schema.events, REQUIRED_EVENT_ROLES)}
+
+def input_example(
+    bundle: Path, features: pd.DataFrame, leads: pd.DataFrame, events: pd.DataFrame | None
+) -> pd.DataFrame:
+    """A held-out lead as the pyfunc takes it (see :func:`signature.input_example`)."""
+    return signature.input_example(bundle_schema(bundle), features, leads, events)
 
 
 def pyfunc_code() -> str:
@@ -115,15 +102,38 @@ def pyfunc_code() -> str:
     return spec.origin
 
 
-def pyfunc_spec(bundle: Path, libraries: dict[str, str | None]) -> dict:
+def package_code() -> str:
+    """The folder of the leadscore package, which the artifact carries as its code."""
+    return str(Path(leadscore.__file__).parent)
+
+
+def requirements() -> list[str]:
+    """What the artifact needs installed beside its own copy of leadscore: leadscore's own
+    requirements (not those of an extra such as training or the API), each pinned to the version
+    installed here, the one the model was trained and checked with."""
+    pinned = []
+    for text in metadata_requires("leadscore") or []:
+        requirement = Requirement(text)
+        if requirement.marker is not None and "extra" in str(requirement.marker):
+            continue
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        marker = f"; {requirement.marker}" if requirement.marker is not None else ""
+        pinned.append(f"{requirement.name}{extras}=={version(requirement.name)}{marker}")
+    return pinned
+
+
+def pyfunc_spec(bundle: Path, *, example: pd.DataFrame | None = None) -> dict:
     """The arguments of ``mlflow.pyfunc.save_model`` / ``log_model`` for the artifact: models
-    from code (no pickle), the bundle as its one artifact, the libraries pinned."""
-    requirements = [f"{lib}=={v}" for lib, v in libraries.items() if v and lib != "leadscore"]
-    return {
+    from code (no pickle) with the leadscore package as its code, the bundle as its one artifact,
+    the libraries pinned, the signature and the input example in the user's column names."""
+    spec = {
         "python_model": pyfunc_code(),
         "artifacts": {BUNDLE: str(bundle)},
-        "pip_requirements": requirements,
+        "code_paths": [package_code()],
+        "pip_requirements": requirements(),
+        "signature": signature.model_signature(bundle_schema(bundle)),
     }
+    return spec if example is None else spec | {"input_example": example}
 
 
 def save_artifact(spec: dict, out_dir: Path) -> None:

@@ -19,6 +19,8 @@ def run(
     *,
     bundle_dir: Path,
     features_path: Path,
+    leads_path: Path,
+    events_path: Path | None,
     metrics_path: Path,
     run_file: Path,
     out_dir: Path,
@@ -33,8 +35,10 @@ def run(
     )
     write_json(metadata, bundle_dir / METADATA_FILE)
     write_json(packaging.drift_reference(bundle_dir, features), bundle_dir / DRIFT_FILE)
-    write_json(packaging.input_schema(params.schema_), bundle_dir / INPUT_SCHEMA_FILE)
-    spec = packaging.pyfunc_spec(bundle_dir, metadata["libraries"])
+    write_json(packaging.input_schema(bundle_dir), bundle_dir / INPUT_SCHEMA_FILE)
+    events = read_table(events_path) if events_path is not None else None
+    example = packaging.input_example(bundle_dir, features, read_table(leads_path), events)
+    spec = packaging.pyfunc_spec(bundle_dir, example=example)
     packaging.save_artifact(spec, out_dir)
     with resume_run(run_file):
         param_tags = {f"param.{k}": v for k, v in flatten("", metadata["params"]).items()}
