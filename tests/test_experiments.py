@@ -204,4 +204,4 @@ def test_a_second_clone_pulls_the_same_model_and_scores_without_training(
 
     for folder in ("models/lead_scorer", "data/model", "reports"):
         assert _tree_md5(colleague / folder) == _tree_md5(clone / folder), folder
-    pd.testing.assert_frame_equal(_score(colleague, env), _score(clone, env))
+    pd.testing.assert_frame_equal(_score(colleague, env), _score(clone, env), check_exact=True)
