@@ -7,7 +7,7 @@ SQLite store in the working directory, so nothing needs a server and ``mlflow ui
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from leadscore.data.files import read_json, write_json
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 EXPERIMENT = "leadscore"
+# What `dvc exp run` (DVC 3) puts into the environment of every stage it runs -> the run's tag
+DVC_EXPERIMENT_TAGS = {"DVC_EXP_NAME": "dvc_experiment", "DVC_EXP_BASELINE_REV": "dvc_baseline_rev"}
 
 
 def tracking_uri() -> str:
@@ -27,10 +29,11 @@ def tracking_uri() -> str:
 
 @contextmanager
 def new_run(run_file: str | Path, run_name: str) -> Iterator[mlflow.ActiveRun]:
-    """Start the pipeline's run and record its id for the stages that follow."""
+    """Start the pipeline's run and record its id for the stages that follow; under
+    `dvc exp run` the run is tagged with the DVC experiment it belongs to."""
     mlflow.set_tracking_uri(tracking_uri())
     mlflow.set_experiment(EXPERIMENT)
-    with mlflow.start_run(run_name=run_name) as run:
+    with mlflow.start_run(run_name=run_name, tags=dvc_experiment_tags(os.environ)) as run:
         write_json({"run_id": run.info.run_id, "tracking_uri": tracking_uri()}, run_file)
         yield run
 
@@ -49,6 +52,16 @@ def flatten(prefix: str, values: dict) -> dict[str, object]:
         name = f"{prefix}.{key}" if prefix else str(key)
         flat.update(flatten(name, value) if isinstance(value, dict) else {name: value})
     return flat
+
+
+def dvc_experiment_tags(environ: Mapping[str, str]) -> dict[str, str]:
+    """The DVC experiment's name and the commit it started from, as run tags, so an MLflow run
+    leads to `dvc exp show` / `dvc exp apply` and an experiment to its run (a search by tag).
+
+    DVC sets ``DVC_EXP_NAME`` and ``DVC_EXP_BASELINE_REV`` for the stages of `dvc exp run` only;
+    under `dvc repro` there is no experiment and no tag.
+    """
+    return {tag: environ[name] for name, tag in DVC_EXPERIMENT_TAGS.items() if environ.get(name)}
 
 
 def dvc_lock_tags(lock: Path) -> dict[str, str]:
