@@ -78,7 +78,7 @@ def pipeline_stages(
     stages["validate"] = _validate(stage, sources, raw, given, opt)
     events = f" --events {INTERIM}/events.parquet" if "events" in sources else ""
     fit = os.path.relpath(fit_rules, folder)
-    return stages | _learning(stage, events, opt, fit) | _judging(stage, opt)
+    return stages | _learning(stage, events, opt, fit) | _judging(stage, events, opt)
 
 
 WINDOW_KEYS = ("valid_fraction", "test_fraction", "valid_from", "test_from")
@@ -97,7 +97,7 @@ def _validate(stage, sources: dict[str, str], raw: dict[str, str], given: str, o
             if "events" in sources
             else []
         )
-        + uncached("reports/leakage_audit.json"),
+        + ["reports/leakage_audit.json"],
         metrics=uncached("reports/validation.json"),
     )
 
@@ -125,7 +125,7 @@ def _learning(stage, events: str, opt: str, fit_rules: str) -> dict[str, dict]:
             outs=[
                 f"{MODEL}/model.txt",
                 f"{MODEL}/encoder.json",
-                *uncached(f"{MODEL}/run.json"),
+                f"{MODEL}/run.json",
                 VALID_P,
             ],
         ),
@@ -139,8 +139,9 @@ def _learning(stage, events: str, opt: str, fit_rules: str) -> dict[str, dict]:
     }
 
 
-def _judging(stage, opt: str) -> dict[str, dict]:
+def _judging(stage, events: str, opt: str) -> dict[str, dict]:
     bundle = BUNDLE
+    interim = [f"{INTERIM}/leads.parquet"] + ([f"{INTERIM}/events.parquet"] if events else [])
     return {
         "evaluate": stage(
             "evaluate",
@@ -157,17 +158,13 @@ def _judging(stage, opt: str) -> dict[str, dict]:
         ),
         "export": stage(
             "export",
-            f"--bundle {MODEL} --features {FEATURES} --metrics reports/metrics.json "
-            f"--out models/lead_scorer{opt}",
-            [*bundle, FEATURES, "reports/metrics.json"],
+            f"--bundle {MODEL} --features {FEATURES} --leads {INTERIM}/leads.parquet{events} "
+            f"--metrics reports/metrics.json --out models/lead_scorer{opt}",
+            [*interim, *bundle, FEATURES, "reports/metrics.json"],
             ["export", "schema"],
             outs=[
-                *uncached(
-                    *(
-                        f"{MODEL}/{f}"
-                        for f in ("metadata.json", "input_schema.json", "drift_reference.json")
-                    )
-                ),
+                *(f"{MODEL}/{f}" for f in ("metadata.json", "input_schema.json")),
+                f"{MODEL}/drift_reference.json",
                 f"{MODEL}/compiled",
                 "models/lead_scorer",
             ],
@@ -190,17 +187,15 @@ def _judging(stage, opt: str) -> dict[str, dict]:
                 f"{MODEL}/metadata.json",
             ],
             ["report", "calibrate.thresholds"],
-            outs=uncached(
-                *(
-                    f"reports/{f}"
-                    for f in (
-                        "model_report.html",
-                        "feature_importance.csv",
-                        "thresholds.csv",
-                        "calibration.csv",
-                    )
+            outs=[
+                f"reports/{f}"
+                for f in (
+                    "model_report.html",
+                    "feature_importance.csv",
+                    "thresholds.csv",
+                    "calibration.csv",
                 )
-            ),
+            ],
         ),
     }
 
