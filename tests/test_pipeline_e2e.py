@@ -165,6 +165,10 @@ def test_promotion_refuses_a_worse_candidate_unless_forced(project, tmp_path):
     candidate = client.get_model_version_by_alias("lead-scorer", "candidate")
     assert (str(champion.version), str(candidate.version)) == ("1", "2")
     assert client.get_model_version("lead-scorer", "2").tags["promotion"] == "refused"
+    # the candidate is the workspace's model (v2), wherever the export alias points
+    client.set_registered_model_alias("lead-scorer", "candidate", "1")
+    again = run(["leadscore", "promote"], root, env, check=False)
+    assert again.returncode == 7 and "candidate v2 not promoted" in again.stderr, again.stderr
     forced = json.loads(run(["leadscore", "promote", "--force"], root, env).stdout)
     assert forced["promoted"] and forced["reason"].startswith("forced")
     assert str(client.get_model_version_by_alias("lead-scorer", "champion").version) == "2"

@@ -1,5 +1,10 @@
 """Promotion: the candidate model takes the champion alias only if it is better where it counts.
 
+The candidate is, unless named, the model the workspace holds (``models/lead_scorer``, as
+``dvc repro``, ``dvc exp apply`` or ``dvc pull`` left it): the registered version its export
+logged, found by the MLflow run it came from. The export alias is only the last export, which
+after a few experiments need not be what the workspace holds.
+
 Both models score the *same* held-out window (the current test split), each through its own
 feature settings, so the comparison does not favour the model whose features are on disk. The
 decision and its reason are recorded as tags on the candidate's registered version.
@@ -14,12 +19,14 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from leadscore.config import ExportConfig, PromoteConfig
-from leadscore.data.files import read_table
+from leadscore.data.files import read_json, read_table
 from leadscore.errors import ConfigError, InputError, PromotionRefused
 from leadscore.features import build_features
 from leadscore.modeling.metrics import classification_metrics
-from leadscore.scoring.artifact import load_scorer
-from leadscore.scoring.registry import PREFIX, model_source, registered_version
+from leadscore.scoring.artifact import bundle_path, load_scorer
+from leadscore.scoring.bundle import METADATA_FILE
+from leadscore.scoring.registry import PREFIX, model_source, registered_version, registry_client
+from leadscore.tracking import tracking_uri
 
 LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
 
@@ -29,16 +36,19 @@ def promote(
     cfg: PromoteConfig,
     *,
     candidate: str | None = None,
+    artifact: Path = Path("models/lead_scorer"),
     features_path: Path,
     leads_path: Path,
     events_path: Path | None,
     force: bool = False,
 ) -> dict:
-    """Give ``candidate`` (a registry URI; default the export alias) the champion alias if it
-    beats the champion; the held-out window is read from the pipeline's files, its events from
-    ``events_path`` (None: the pipeline has no event log)."""
-    uri = candidate or f"{PREFIX}{export.registered_model_name}@{export.alias}"
-    name, version = registered_version(uri)
+    """Give ``candidate`` (a registry URI; default the version of the workspace's ``artifact``)
+    the champion alias if it beats the champion; the held-out window is read from the
+    pipeline's files, its events from ``events_path`` (None: the pipeline has no event log)."""
+    if candidate is None:
+        name, version = workspace_version(artifact, export.registered_model_name)
+    else:
+        name, version = registered_version(candidate)
     client = MlflowClient()
     champion = _version(client, name, cfg.champion_alias)
     theirs_version = None if champion is None else str(champion.version)
@@ -71,6 +81,21 @@ def promote(
     client.set_registered_model_alias(name, cfg.champion_alias, version)
     _record(client, name, version, "promoted", reason)
     return {**summary, "promoted": True, "reason": reason}
+
+
+def workspace_version(artifact: Path, name: str) -> tuple[str, str]:
+    """The registered version of ``name`` that the exported ``artifact`` is: the one its export
+    logged from the same MLflow run (the latest, if that run was exported more than once)."""
+    if not (artifact / "MLmodel").exists():
+        raise InputError(f"{artifact}: no exported model here; run `dvc repro` or give --model")
+    run_id = read_json(bundle_path(artifact) / METADATA_FILE)["mlflow_run_id"]
+    found = registry_client().search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+    if not found:
+        raise ConfigError(
+            f"{artifact}: its model (MLflow run {run_id}) is not registered as '{name}' in "
+            f"{tracking_uri()}; export it (`dvc repro`) or name a version with --model"
+        )
+    return name, str(max(int(v.version) for v in found))
 
 
 def _version(client: MlflowClient, name: str, alias: str):

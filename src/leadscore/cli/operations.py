@@ -123,7 +123,7 @@ def promote(
         str | None,
         typer.Option(
             help="The version to promote: models:/<name>@<alias> or models:/<name>/<version> "
-            "(default: the export alias, models:/<export.registered_model_name>@<export.alias>)."
+            "(default: the version the workspace's models/lead_scorer was registered as)."
         ),
     ] = None,
     features: Path = Path("data/processed/features.parquet"),

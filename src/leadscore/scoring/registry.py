@@ -15,9 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leadscore.errors import InputError
 from leadscore.tracking import tracking_uri
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 PREFIX = "models:/"
 _URI = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))")
@@ -69,16 +73,13 @@ def download(uri: str, folder: Path) -> ModelSource:
 def registered_version(uri: str) -> tuple[str, str]:
     """The registered model's name and the version a registry URI names now (an alias is
     looked up); the tracking store becomes MLflow's current one."""
-    import mlflow
     from mlflow.exceptions import MlflowException
 
     match = _URI.fullmatch(uri)
     if match is None:
         raise InputError(f"{uri}: use models:/<name>@<alias> or models:/<name>/<version>")
+    client = registry_client()
     store = tracking_uri()
-    _check_store(store)
-    mlflow.set_tracking_uri(store)
-    client = mlflow.MlflowClient()
     name = match["name"]
     try:
         if match["alias"]:
@@ -88,6 +89,17 @@ def registered_version(uri: str) -> tuple[str, str]:
     except MlflowException as exc:
         raise InputError(f"{uri}: {_first_line(exc.message)} (tracking store {store})") from exc
     return name, str(found.version)
+
+
+def registry_client() -> MlflowClient:
+    """A client of the tracking store (``MLFLOW_TRACKING_URI`` or the default), which also
+    becomes MLflow's current one; a SQLite store that is not there is an error."""
+    import mlflow
+
+    store = tracking_uri()
+    _check_store(store)
+    mlflow.set_tracking_uri(store)
+    return mlflow.MlflowClient()
 
 
 def _check_store(store: str) -> None:
