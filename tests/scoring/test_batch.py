@@ -89,7 +89,7 @@ def place(tmp_path, monkeypatch):
         if backend == "sqlite":
             return f"sqlite:///{tmp_path / 'crm.db'}#{name}"
         table = f"{name}_{uuid.uuid4().hex[:8]}"
-        created.extend([table, f"{table}_quarantine", f"{table}__staging"])
+        created.extend([table, f"{table}_quarantine", f"{table}_runs", f"{table}__staging"])
         return f"{_postgres()}#{table}"
 
     def put(backend: str, frames: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -286,10 +286,11 @@ def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, 
             "scores.parquet",
             "scores_drift.json",
             "scores_quarantine.parquet",
+            "scores_runs.parquet",
         ]
     else:
         tables = sa.inspect(sa.create_engine(out.split("#")[0])).get_table_names()
-        assert sorted(tables) == ["scores", "scores_quarantine"]
+        assert sorted(tables) == ["scores", "scores_quarantine", "scores_runs"]
 
 
 def test_command_line_errors_have_their_exit_codes(project, tmp_path):

@@ -1,0 +1,94 @@
+"""``leadscore monitor``: did past scores come true? Realized performance and the retrain signal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from leadscore.cli.app import DEFAULT_PARAMS, ParamsOpt, verb
+from leadscore.cli.operations import TABLE_URI_HELP, parse_moment
+from leadscore.config import load_params
+from leadscore.data.tables import TableRef, parse_table_uri, read_all, require
+from leadscore.errors import EmptyInputError, InputError, RetrainSignal
+
+JSON_FILE, PAGE_FILE = "monitoring.json", "monitoring.html"
+
+
+@verb
+def monitor(
+    scores: Annotated[
+        str,
+        typer.Option(help=f"Scores of `leadscore score` (or its Dask folder): {TABLE_URI_HELP}"),
+    ],
+    outcomes: Annotated[
+        str,
+        typer.Option(
+            help="The lead table with its converted and converted_at columns, or the outcomes "
+            "table that schema.outcomes declares; same URI forms."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help=f"Folder for {JSON_FILE} and {PAGE_FILE}.")],
+    runs: Annotated[
+        str | None,
+        typer.Option(help="Runs table (default: the one beside --scores, if there is one)."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="The moment outcomes are known up to (default: now, UTC).")
+    ] = None,
+    params: ParamsOpt = DEFAULT_PARAMS,
+) -> dict:
+    """Judge past scores against their outcomes per window; exit 9 when a retrain is due."""
+    from leadscore.data.files import atomic_output, write_json
+    from leadscore.monitoring.page import render_monitoring
+    from leadscore.monitoring.runs import runs_ref
+    from leadscore.monitoring.summary import monitoring_summary
+
+    p = load_params(params)
+    now = parse_moment(as_of)
+    scores_table = _read(scores)
+    if scores_table.empty:
+        raise EmptyInputError(f"{scores}: the scores table is empty, there is nothing to judge")
+    runs_uri = runs or str(runs_ref(_scores_ref(scores)))
+    runs_table = _read(runs_uri) if runs or _exists(runs_uri) else None
+    summary = monitoring_summary(scores_table, _read(outcomes), runs_table, params=p, now=now)
+    summary["runs_table"] = runs_uri if runs_table is not None else None
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(summary, out / JSON_FILE)
+    with atomic_output(out / PAGE_FILE) as tmp:
+        Path(tmp).write_text(render_monitoring(summary))
+    if summary["retrain"]:
+        raise RetrainSignal(
+            f"window {summary['latest_window']}: {'; '.join(summary['reasons'])}; "
+            f"see {out / PAGE_FILE}"
+        )
+    return {
+        "monitoring": str(out / JSON_FILE),
+        "page": str(out / PAGE_FILE),
+        "latest_window": summary["latest_window"],
+        "retrain": False,
+        "windows": len(summary["windows"]),
+        "counts": summary["counts"],
+    }
+
+
+def _scores_ref(uri: str) -> TableRef:
+    """The scores table's reference; a Dask run's scores folder counts as one Parquet table."""
+    return TableRef("parquet", uri) if Path(uri).is_dir() else parse_table_uri(uri)
+
+
+def _read(uri: str) -> pd.DataFrame:
+    """A whole table (a folder of Parquet files read as one)."""
+    if Path(uri).is_dir():
+        return pd.read_parquet(uri)
+    return read_all(parse_table_uri(uri))
+
+
+def _exists(uri: str) -> bool:
+    try:
+        require(parse_table_uri(uri))
+    except InputError:
+        return False
+    return True
