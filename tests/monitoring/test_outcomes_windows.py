@@ -26,8 +26,13 @@ DAY = pd.Timedelta(days=1)
 
 def _scores(ids: list[str], moments: list[pd.Timestamp]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"lead_id": ids, "as_of": moments, "probability": 0.2, "band": "nurture",
-         "model_version": "3"}  # fmt: skip
+        {
+            "lead_id": ids,
+            "as_of": moments,
+            "probability": 0.2,
+            "band": "nurture",
+            "model_version": "3",
+        }
     )
 
 
@@ -45,29 +50,47 @@ def test_a_score_is_judged_by_what_happened_within_its_horizon():
         },
         index=pd.Index(ids[:6]),
     )
-    got = label_scores(_scores(ids, moments), outcomes, horizon_days=30, now=now,
-                       absent_is_negative=False)  # fmt: skip
+    got = label_scores(
+        _scores(ids, moments), outcomes, horizon_days=30, now=now, absent_is_negative=False
+    )
     assert got.scores[["lead_id", "y"]].values.tolist() == [
-        ["within", 1], ["later", 0], ["never", 0]
-    ]  # fmt: skip
-    assert got.counts == {"scores": 7, "horizon_open": 1, "no_outcome": 2,
-                          "converted_before_scoring": 1, "judged": 3}  # fmt: skip
-    closed_deals = label_scores(_scores(ids, moments), outcomes, horizon_days=30, now=now,
-                                absent_is_negative=True)  # fmt: skip
+        ["within", 1],
+        ["later", 0],
+        ["never", 0],
+    ]
+    assert got.counts == {
+        "scores": 7,
+        "horizon_open": 1,
+        "no_outcome": 2,
+        "converted_before_scoring": 1,
+        "judged": 3,
+    }
+    closed_deals = label_scores(
+        _scores(ids, moments), outcomes, horizon_days=30, now=now, absent_is_negative=True
+    )
     assert closed_deals.scores["lead_id"].tolist() == ["within", "later", "never", "absent"]
 
 
 def test_outcomes_come_from_the_lead_table_with_its_declared_label_values():
     schema = SchemaConfig.model_validate(
-        {"leads": {"lead_id": "Id", "created_at": "Created", "converted": "Won",
-                   "converted_at": "Closed"},
-         "label": {"positive": ["YES"], "negative": ["NO"]},
-         "dates": {"leads": {"dayfirst": True}}}
-    )  # fmt: skip
+        {
+            "leads": {
+                "lead_id": "Id",
+                "created_at": "Created",
+                "converted": "Won",
+                "converted_at": "Closed",
+            },
+            "label": {"positive": ["YES"], "negative": ["NO"]},
+            "dates": {"leads": {"dayfirst": True}},
+        }
+    )
     raw = pd.DataFrame(
-        {"Id": ["a", "b", "c", "d", "a"], "Won": ["YES", "NO", "maybe", "YES", "NO"],
-         "Closed": ["03/02/2026", None, None, None, None]}
-    )  # fmt: skip
+        {
+            "Id": ["a", "b", "c", "d", "a"],
+            "Won": ["YES", "NO", "maybe", "YES", "NO"],
+            "Closed": ["03/02/2026", None, None, None, None],
+        }
+    )
     got = outcomes_of(raw, schema)
     assert got.loc["a", "converted"] == 1.0  # a second row of a lead does not undo its win
     assert got.loc["a", "converted_at"] == pd.Timestamp("2026-02-03", tz="UTC")  # day first
@@ -80,12 +103,19 @@ def test_outcomes_come_from_the_lead_table_with_its_declared_label_values():
 
 def test_outcomes_come_from_a_declared_outcomes_table():
     schema = SchemaConfig.model_validate(
-        {"leads": {"lead_id": "lead_id", "created_at": "created_at"},
-         "outcomes": {"key": "lead", "status": "stage", "converted_at": "closed"},
-         "label": {"positive": ["Won"], "negative": ["Lost"]}}
-    )  # fmt: skip
-    deals = pd.DataFrame({"lead": ["x", "y"], "stage": ["Won", "Lost"],
-                          "closed": ["2026-10-09T10:00Z", "2026-10-10T10:00Z"]})  # fmt: skip
+        {
+            "leads": {"lead_id": "lead_id", "created_at": "created_at"},
+            "outcomes": {"key": "lead", "status": "stage", "converted_at": "closed"},
+            "label": {"positive": ["Won"], "negative": ["Lost"]},
+        }
+    )
+    deals = pd.DataFrame(
+        {
+            "lead": ["x", "y"],
+            "stage": ["Won", "Lost"],
+            "closed": ["2026-10-09T10:00Z", "2026-10-10T10:00Z"],
+        }
+    )
     got = outcomes_of(deals, schema)
     assert got["converted"].tolist() == [1.0, 0.0]
     assert got.loc["x", "converted_at"] == pd.Timestamp("2026-10-09 10:00", tz="UTC")
@@ -97,12 +127,19 @@ def test_outcomes_come_from_a_declared_outcomes_table():
 
 
 def test_weeks_start_on_monday_in_utc_and_runs_are_nights():
-    moments = pd.Series(pd.to_datetime(
-        ["2026-10-05 00:00", "2026-10-11 23:59", "2026-10-12 00:00"], utc=True))  # fmt: skip
+    moments = pd.Series(
+        pd.to_datetime(["2026-10-05 00:00", "2026-10-11 23:59", "2026-10-12 00:00"], utc=True)
+    )
     assert window_start(moments, "week").dt.strftime("%F").tolist() == [
-        "2026-10-05", "2026-10-05", "2026-10-12"]  # fmt: skip
+        "2026-10-05",
+        "2026-10-05",
+        "2026-10-12",
+    ]
     assert window_start(moments, "run").dt.strftime("%F").tolist() == [
-        "2026-10-05", "2026-10-11", "2026-10-12"]  # fmt: skip
+        "2026-10-05",
+        "2026-10-11",
+        "2026-10-12",
+    ]
 
 
 def test_the_auc_interval_is_hanley_and_mcneil_s():
@@ -122,9 +159,16 @@ def _judged(rng, nights: pd.DatetimeIndex, per_night: int, signal: float) -> pd.
     p = rng.uniform(0.02, 0.6, n)
     y = rng.random(n) < np.clip(0.3 + signal * (p - 0.3), 0, 1)
     band = np.where(p > 0.4, "sales_ready", np.where(p > 0.2, "marketing_qualified", "nurture"))
-    return pd.DataFrame({"lead_id": [f"l{i}" for i in range(n)],
-                         "as_of": np.repeat(nights, per_night), "probability": p, "band": band,
-                         "model_version": "1", "y": y.astype("int8")})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "lead_id": [f"l{i}" for i in range(n)],
+            "as_of": np.repeat(nights, per_night),
+            "probability": p,
+            "band": band,
+            "model_version": "1",
+            "y": y.astype("int8"),
+        }
+    )
 
 
 def test_only_complete_windows_are_measured_and_the_latest_judged_one_decides():
@@ -139,7 +183,11 @@ def test_only_complete_windows_are_measured_and_the_latest_judged_one_decides():
     assert list(windows) == ["2026-10-05", "2026-10-12", "2026-10-19"] and waiting == 30
     first = windows["2026-10-05"]
     assert (first["leads"], first["nights"], first["judged"], first["flagged"]) == (
-        210, 7, True, False)  # fmt: skip
+        210,
+        7,
+        True,
+        False,
+    )
     assert sum(b["leads"] for b in first["bands"].values()) == 210
     assert sum(b["recall"] for b in first["bands"].values()) == pytest.approx(1.0)
     assert windows["2026-10-19"]["flagged"]

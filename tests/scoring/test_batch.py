@@ -25,6 +25,7 @@ from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import score_tables
 from leadscore.scoring.options import ScoringOptions
 from support import run
+from support import score_command as _cli_score
 
 pytestmark = pytest.mark.slow
 AS_OF = pd.Timestamp("2026-10-01", tz="UTC")
@@ -250,13 +251,6 @@ def test_errors_have_their_exit_codes_and_keep_the_previous_scores(scorer, tonig
     with pytest.raises(EmptyInputError):
         _score(scorer, {**empty, "scores": uris["scores"]}, chunk_size=100)
     assert Path(uris["scores"]).read_bytes() == before
-
-
-def _cli_score(root: Path, out: str, as_of: str, chunk_size: int) -> list[str]:
-    return ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
-            "--leads", str(root / "data/raw/leads.parquet"),
-            "--events", str(root / "data/raw/events.parquet"),
-            "--out", out, "--as-of", as_of, "--chunk-size", str(chunk_size)]  # fmt: skip
 
 
 @pytest.mark.parametrize("backend", ["parquet", "sqlite"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -11,8 +12,10 @@ import typer
 from leadscore.cli.app import DEFAULT_PARAMS, ParamsOpt, verb
 from leadscore.cli.operations import TABLE_URI_HELP, parse_moment
 from leadscore.config import load_params
-from leadscore.data.tables import TableRef, parse_table_uri, read_all, require
 from leadscore.errors import EmptyInputError, InputError, RetrainSignal
+
+if TYPE_CHECKING:
+    from leadscore.data.tables import TableRef
 
 JSON_FILE, PAGE_FILE = "monitoring.json", "monitoring.html"
 
@@ -41,7 +44,7 @@ def monitor(
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
     """Judge past scores against their outcomes per window; exit 9 when a retrain is due."""
-    from leadscore.data.files import atomic_output, write_json
+    from leadscore.data.files import atomic_output, dumps_json, write_json
     from leadscore.monitoring.page import render_monitoring
     from leadscore.monitoring.runs import runs_ref
     from leadscore.monitoring.summary import monitoring_summary
@@ -55,6 +58,7 @@ def monitor(
     runs_table = _read(runs_uri) if runs or _exists(runs_uri) else None
     summary = monitoring_summary(scores_table, _read(outcomes), runs_table, params=p, now=now)
     summary["runs_table"] = runs_uri if runs_table is not None else None
+    summary = json.loads(dumps_json(summary))  # the page shows what the file holds (NaN: null)
     out.mkdir(parents=True, exist_ok=True)
     write_json(summary, out / JSON_FILE)
     with atomic_output(out / PAGE_FILE) as tmp:
@@ -76,17 +80,23 @@ def monitor(
 
 def _scores_ref(uri: str) -> TableRef:
     """The scores table's reference; a Dask run's scores folder counts as one Parquet table."""
+    from leadscore.data.tables import TableRef, parse_table_uri
+
     return TableRef("parquet", uri) if Path(uri).is_dir() else parse_table_uri(uri)
 
 
 def _read(uri: str) -> pd.DataFrame:
     """A whole table (a folder of Parquet files read as one)."""
+    from leadscore.data.tables import parse_table_uri, read_all
+
     if Path(uri).is_dir():
         return pd.read_parquet(uri)
     return read_all(parse_table_uri(uri))
 
 
 def _exists(uri: str) -> bool:
+    from leadscore.data.tables import parse_table_uri, require
+
     try:
         require(parse_table_uri(uri))
     except InputError:

@@ -23,7 +23,11 @@ def render_monitoring(summary: dict) -> str:
     if len(windows):
         images["rates"] = png(charts.rate_chart(windows))
     if len(runs) and runs["psi_probability"].notna().any():
-        images["drift"] = png(charts.drift_chart(runs.astype({"psi_probability": "float64"})))
+        images["drift"] = png(
+            charts.drift_chart(
+                runs.astype({"psi_probability": "float64", "psi_max_feature": "float64"})
+            )
+        )
     env = environment("leadscore.monitoring")
     env.globals["metric"] = metric_span(summary)
     return env.get_template("monitoring.html.j2").render(
