@@ -198,3 +198,26 @@ def test_only_complete_windows_are_measured_and_the_latest_judged_one_decides():
     assert not windows["2026-10-26"]["judged"]  # 30 leads < min_leads: shown, not judged
     assert retrain_signal(windows)[0] == "2026-10-19"
     assert retrain_signal({}) == (None, [])
+
+
+def test_scoring_moments_written_as_text_are_read_as_the_same_moments():
+    """A CSV scores table or a database that keeps timestamps as text gives ISO-8601 back."""
+    outcomes = pd.DataFrame({"converted": [1.0], "converted_at": [T + DAY]}, index=pd.Index(["a"]))
+    moments = [T + pd.Timedelta(hours=5)]
+    as_text = _scores(["a"], moments).astype({"as_of": "str"})
+    for scores in (_scores(["a"], moments), as_text):
+        got = label_scores(
+            scores, outcomes, horizon_days=30, now=T + 40 * DAY, absent_is_negative=False
+        )
+        assert got.scores["as_of"].tolist() == moments and got.scores["y"].tolist() == [1]
+
+
+def test_run_windows_are_nights():
+    rng = np.random.default_rng(1)
+    nights = pd.date_range("2026-10-05 02:00", periods=3, freq="D", tz="UTC")
+    frame = _judged(rng, nights, 120, 1)
+    cfg = MonitorConfig(window="run", min_leads=100)
+    now = nights[-1].floor("D") + pd.Timedelta(days=30)  # the last night is not complete yet
+    windows, waiting = realized_windows(frame, cfg=cfg, horizon_days=30, now=now, ece_bins=10)
+    assert list(windows) == ["2026-10-05", "2026-10-06"] and waiting == 120
+    assert all(w["nights"] == 1 and w["leads"] == 120 for w in windows.values())

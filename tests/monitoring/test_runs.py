@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from leadscore.data.tables import TableRef, parse_table_uri, read_all
 from leadscore.monitoring.runs import night_of, record_run, runs_ref, score_deciles
+from leadscore.monitoring.summary import drift_history
 from leadscore.scoring.options import ScoringOptions
 from support import TABLE_KINDS, run, table_uri
 from support import score_command as _cli_score
@@ -99,6 +100,18 @@ def test_a_rerun_of_a_night_replaces_its_row_and_other_nights_stay(kind, tmp_pat
     assert table["share_sales_ready"].astype(float).tolist() == [0.1, 1 / 12]
     assert table["score_p50"].astype(float).tolist() == [40.0, 40.0]
     assert json.loads(table["drift_psi"].iloc[1]) == {"probability": 0.2, "source": 0.01}
+    history = drift_history(table)  # as monitor reads it back, whatever the kind of table
+    assert list(history) == ["2026-10-01", "2026-10-02"]
+    assert {
+        k: history["2026-10-02"][k]
+        for k in ("scored", "alias", "score_p50", "psi_probability", "psi_max_feature")
+    } == {
+        "scored": 12,
+        "alias": "champion",
+        "score_p50": 40.0,
+        "psi_probability": 0.2,
+        "psi_max_feature": 0.01,
+    }
 
 
 @pytest.mark.slow

@@ -5,12 +5,15 @@ path in ``monitoring.json`` (:func:`leadscore.report.page.metric_span`)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from leadscore.modeling.thresholds import BANDS
 from leadscore.monitoring import charts
 from leadscore.report.charts import png
 from leadscore.report.page import environment, metric_span
+from leadscore.report.tables import lookup
 
 
 def render_monitoring(summary: dict) -> str:
@@ -30,6 +33,7 @@ def render_monitoring(summary: dict) -> str:
         )
     env = environment("leadscore.monitoring")
     env.globals["metric"] = metric_span(summary)
+    env.globals["value"] = partial(lookup, summary)
     return env.get_template("monitoring.html.j2").render(
         s=summary, bands=BANDS, charts=images, latest=summary["latest_window"]
     )
