@@ -21,11 +21,14 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import yaml
 from playwright.sync_api import sync_playwright
 from scipy.special import expit, logit
 from scipy.stats import rankdata
+from typer.testing import CliRunner
 
+from leadscore.cli import app
 from leadscore.config import GenerateConfig
 from leadscore.data.tables import parse_table_uri
 from leadscore.generate import generate_demo
@@ -347,3 +350,55 @@ def test_monitor_errors_have_their_exit_codes(history, tmp_path):
         assert done.returncode == code, (cmd, done.stderr)
         assert "error:" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "m").exists()  # nothing half-written
+
+
+def test_scores_in_a_database_or_a_dask_folder_give_the_same_windows(history, monitored, tmp_path):
+    _, summary, now = monitored
+    folder = history["folder"]
+    scores = pd.read_parquet(folder / "scores.parquet")
+    runs = pd.read_parquet(folder / "scores_runs.parquet")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    scores.to_sql("scores", engine, index=False)
+    runs.to_sql("scores_runs", engine, index=False)
+    (tmp_path / "dask").mkdir()
+    for k, part in scores.groupby(np.arange(len(scores)) % 3):
+        part.to_parquet(tmp_path / "dask" / f"part-{k}.parquet")
+    runs.to_parquet(tmp_path / "dask_runs.parquet")
+    for where, runs_at in [
+        (f"sqlite:///{tmp_path / 'crm.db'}#scores", f"sqlite:///{tmp_path / 'crm.db'}#scores_runs"),
+        (str(tmp_path / "dask"), str(tmp_path / "dask_runs.parquet")),
+    ]:
+        out = tmp_path / f"out{len(where)}"
+        done = CliRunner().invoke(
+            app,
+            [
+                "monitor",
+                "--scores",
+                where,
+                "--outcomes",
+                str(folder / "leads_with_outcomes.parquet"),
+                "--out",
+                str(out),
+                "--as-of",
+                now.isoformat(),
+                "--params",
+                str(folder / "params.yaml"),
+            ],
+        )
+        assert done.exit_code == 9, done.output
+        got = json.loads((out / "monitoring.json").read_text())
+        assert got["runs_table"] == runs_at  # found beside the scores
+        assert got["runs"] == summary["runs"]
+        _assert_close(got["windows"], summary["windows"])  # rows in another order: sums differ
+
+
+def _assert_close(got: object, expected: object) -> None:
+    """Equal, numbers to 1e-12 relative (float sums depend on the order of the rows)."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and got.keys() == expected.keys()
+        for key, value in expected.items():
+            _assert_close(got[key], value)
+    elif isinstance(expected, float):
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    else:
+        assert got == expected

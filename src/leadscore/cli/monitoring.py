@@ -51,13 +51,15 @@ def monitor(
 
     p = load_params(params)
     now = parse_moment(as_of)
-    scores_table = _read(scores)
+    scores_ref = _table_ref(scores)
+    scores_table = _read(scores_ref)
     if scores_table.empty:
-        raise EmptyInputError(f"{scores}: the scores table is empty, there is nothing to judge")
-    runs_uri = runs or str(runs_ref(_scores_ref(scores)))
-    runs_table = _read(runs_uri) if runs or _exists(runs_uri) else None
-    summary = monitoring_summary(scores_table, _read(outcomes), runs_table, params=p, now=now)
-    summary["runs_table"] = runs_uri if runs_table is not None else None
+        raise EmptyInputError(f"{scores_ref}: the scores table is empty, there is nothing to judge")
+    runs_at = _table_ref(runs) if runs else runs_ref(scores_ref)
+    runs_table = _read(runs_at) if runs or _exists(runs_at) else None
+    outcomes_table = _read(_table_ref(outcomes))
+    summary = monitoring_summary(scores_table, outcomes_table, runs_table, params=p, now=now)
+    summary["runs_table"] = str(runs_at) if runs_table is not None else None  # no password
     summary = json.loads(dumps_json(summary))  # the page shows what the file holds (NaN: null)
     out.mkdir(parents=True, exist_ok=True)
     write_json(summary, out / JSON_FILE)
@@ -78,27 +80,27 @@ def monitor(
     }
 
 
-def _scores_ref(uri: str) -> TableRef:
-    """The scores table's reference; a Dask run's scores folder counts as one Parquet table."""
+def _table_ref(uri: str) -> TableRef:
+    """A table's reference; a Dask run's scores folder counts as one Parquet table."""
     from leadscore.data.tables import TableRef, parse_table_uri
 
     return TableRef("parquet", uri) if Path(uri).is_dir() else parse_table_uri(uri)
 
 
-def _read(uri: str) -> pd.DataFrame:
+def _read(ref: TableRef) -> pd.DataFrame:
     """A whole table (a folder of Parquet files read as one)."""
-    from leadscore.data.tables import parse_table_uri, read_all
+    from leadscore.data.tables import read_all
 
-    if Path(uri).is_dir():
-        return pd.read_parquet(uri)
-    return read_all(parse_table_uri(uri))
+    if ref.kind == "parquet" and Path(ref.location).is_dir():
+        return pd.read_parquet(ref.location)
+    return read_all(ref)
 
 
-def _exists(uri: str) -> bool:
-    from leadscore.data.tables import parse_table_uri, require
+def _exists(ref: TableRef) -> bool:
+    from leadscore.data.tables import require
 
     try:
-        require(parse_table_uri(uri))
+        require(ref)
     except InputError:
         return False
     return True

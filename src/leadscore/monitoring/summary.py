@@ -22,7 +22,7 @@ def drift_history(runs: pd.DataFrame) -> dict[str, dict]:
         psi = json.loads(row["drift_psi"]) if isinstance(row["drift_psi"], str) else {}
         features = [v for k, v in psi.items() if k != "probability" and v is not None]
         history[str(row[KEY])] = {
-            "as_of": str(pd.Timestamp(row["as_of"]).isoformat()),
+            "as_of": pd.to_datetime(row["as_of"], utc=True).isoformat(),  # naive: UTC
             "engine": str(row["engine"]),
             "model_version": str(row["model_version"]),
             "alias": "" if pd.isna(row["alias"]) else str(row["alias"]),
