@@ -48,6 +48,14 @@ def write_in_chunks(uri: str, frame: pd.DataFrame, key: str | None = "lead_id") 
     return writer.commit()
 
 
+def score_command(root: Path, out: str, as_of: str, chunk_size: int) -> list[str]:
+    """`leadscore score` of a pipeline project's raw demo tables with its artifact."""
+    return ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+            "--leads", str(root / "data/raw/leads.parquet"),
+            "--events", str(root / "data/raw/events.parquet"),
+            "--out", out, "--as-of", as_of, "--chunk-size", str(chunk_size)]  # fmt: skip
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -424,6 +424,16 @@ class PromoteConfig(_Section):
     champion_alias: str = "champion"
 
 
+class MonitorConfig(_Section):
+    """When ``leadscore monitor`` signals a retrain: the latest complete window's realized
+    ROC-AUC below ``min_roc_auc``, or its ECE above ``max_ece``."""
+
+    window: Literal["week", "run"] = "week"  # a week of scoring nights (Monday on), or one night
+    min_roc_auc: float = Field(0.70, ge=0, le=1)
+    max_ece: float = Field(0.05, ge=0, le=1)
+    min_leads: int = Field(200, ge=1)  # a smaller window is reported but not judged
+
+
 class Params(_Section):
     schema_: SchemaConfig = Field(SchemaConfig(), alias="schema")
     generate: GenerateConfig | None = None  # the demo's synthetic data only
@@ -435,6 +445,7 @@ class Params(_Section):
     report: ReportConfig = ReportConfig()
     export: ExportConfig = ExportConfig()
     promote: PromoteConfig = PromoteConfig()
+    monitor: MonitorConfig = MonitorConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

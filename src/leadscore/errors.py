@@ -51,3 +51,10 @@ class DriftError(LeadscoreError):
     """Tonight's table drifted past the threshold and the run was asked to fail on drift."""
 
     exit_code = 8
+
+
+class RetrainSignal(LeadscoreError):
+    """``monitor``: the latest complete window's realized performance is below the thresholds
+    in params (``monitor:``); its report is written."""
+
+    exit_code = 9

@@ -25,6 +25,7 @@ from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import score_tables
 from leadscore.scoring.options import ScoringOptions
 from support import run
+from support import score_command as _cli_score
 
 pytestmark = pytest.mark.slow
 AS_OF = pd.Timestamp("2026-10-01", tz="UTC")
@@ -89,7 +90,7 @@ def place(tmp_path, monkeypatch):
         if backend == "sqlite":
             return f"sqlite:///{tmp_path / 'crm.db'}#{name}"
         table = f"{name}_{uuid.uuid4().hex[:8]}"
-        created.extend([table, f"{table}_quarantine", f"{table}__staging"])
+        created.extend([table, f"{table}_quarantine", f"{table}_runs", f"{table}__staging"])
         return f"{_postgres()}#{table}"
 
     def put(backend: str, frames: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -252,13 +253,6 @@ def test_errors_have_their_exit_codes_and_keep_the_previous_scores(scorer, tonig
     assert Path(uris["scores"]).read_bytes() == before
 
 
-def _cli_score(root: Path, out: str, as_of: str, chunk_size: int) -> list[str]:
-    return ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
-            "--leads", str(root / "data/raw/leads.parquet"),
-            "--events", str(root / "data/raw/events.parquet"),
-            "--out", out, "--as-of", as_of, "--chunk-size", str(chunk_size)]  # fmt: skip
-
-
 @pytest.mark.parametrize("backend", ["parquet", "sqlite"])
 def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, project,
                                                                        tmp_path):  # fmt: skip
@@ -286,10 +280,11 @@ def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, 
             "scores.parquet",
             "scores_drift.json",
             "scores_quarantine.parquet",
+            "scores_runs.parquet",
         ]
     else:
         tables = sa.inspect(sa.create_engine(out.split("#")[0])).get_table_names()
-        assert sorted(tables) == ["scores", "scores_quarantine"]
+        assert sorted(tables) == ["scores", "scores_quarantine", "scores_runs"]
 
 
 def test_command_line_errors_have_their_exit_codes(project, tmp_path):

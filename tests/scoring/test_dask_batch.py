@@ -15,6 +15,7 @@ from distributed import Client, LocalCluster
 from leadscore.data.partitions import PartitioningError
 from leadscore.data.tables import parse_table_uri
 from leadscore.errors import RejectRateError
+from leadscore.monitoring.runs import COUNTS
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import score_tables
 from leadscore.scoring.dask_batch import score_partitioned
@@ -111,6 +112,12 @@ def test_dask_scores_a_partitioned_table_like_the_single_machine_path(
     assert {"missing_lead_id", "unparseable_created_at", "duplicate_lead_id",
             "event:unparseable_ts"} <= set(quarantine["reason"])  # fmt: skip
     assert json.loads((tmp_path / "scores_drift.json").read_text()) == summary["drift_psi"]
+    runs = pd.read_parquet(summary["runs"])  # beside the scores folder, as on one machine
+    single = pd.read_parquet(expected_summary["runs"])
+    same = [c for c in single if c.startswith(("share_", "score_p", "psi_", "drift_"))]
+    pd.testing.assert_frame_equal(runs[["night", *COUNTS, *same]],
+                                  single[["night", *COUNTS, *same]])  # fmt: skip
+    assert (summary["runs"], runs["engine"].tolist()) == (f"{out}_runs.parquet", ["dask"])
 
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(RejectRateError):

@@ -78,16 +78,13 @@ def score(
     scheduler: SchedulerOpt = None,
 ) -> dict:
     """Score a lead table with an exported model; rejected rows go to a quarantine beside it."""
-    try:
-        moment = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
-    except ValueError as exc:
-        raise ConfigError(f"--as-of {as_of!r} is not a timestamp (e.g. 2026-11-01T02:00Z)") from exc
     options = ScoringOptions(
-        as_of=moment,
+        as_of=parse_moment(as_of),
         max_reject_rate=max_reject_rate,
         drift_threshold=drift_threshold,
         fail_on_drift=fail_on_drift,
         chunk_size=chunk_size,
+        model=model,
     )
     if scheduler and engine is not Engine.dask:
         raise ConfigError("--scheduler needs --engine dask")
@@ -103,6 +100,15 @@ def score(
         else:
             summary = _score_locally(source.path, leads, events, out, options=options)
     return {"model": source.describe(), **summary}
+
+
+def parse_moment(as_of: str | None) -> pd.Timestamp:
+    """``--as-of`` as a UTC moment (naive means UTC); none given: now."""
+    try:
+        moment = pd.Timestamp(as_of) if as_of else pd.Timestamp.now(tz="UTC")
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {as_of!r} is not a timestamp (e.g. 2026-11-01T02:00Z)") from exc
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 def _score_locally(

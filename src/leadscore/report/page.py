@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from leadscore.config import ORDER_COLUMN, ReportConfig, ThresholdConfig
@@ -132,9 +132,8 @@ def render_model_report(data: ReportData) -> str:
         "gain": charts.png(charts.gain_chart(gain, GAIN_SHARE, reached)),
         "tradeoff": charts.png(charts.tradeoff_chart(data.thresholds, chosen)),
     }
-    env = Environment(loader=PackageLoader("leadscore.report"), autoescape=select_autoescape())
-    env.globals["metric"] = _metric_span(data.metrics)
-    env.filters.update(percent=percent, decimal=decimal, bound=bound)
+    env = environment()
+    env.globals["metric"] = metric_span(data.metrics)
     return env.get_template("model_report.html.j2").render(
         data=data,
         m=data.metrics,
@@ -163,10 +162,19 @@ def _order_words(order: str | None, order_by: str | None) -> str:
     return order or "nothing (a random split)"
 
 
-def _metric_span(metrics: dict):
+def environment(*packages: str) -> Environment:
+    """The pages' Jinja environment: templates of ``packages`` first, then the report's own
+    (the shared style), and the number filters."""
+    loader = ChoiceLoader([PackageLoader(p) for p in (*packages, "leadscore.report")])
+    env = Environment(loader=loader, autoescape=select_autoescape())
+    env.filters.update(percent=percent, decimal=decimal, bound=bound)
+    return env
+
+
+def metric_span(metrics: dict):
     """``metric(path, decimals, scale)`` in the template: the figure as shown, tagged with the
-    exact value and its path in metrics.json, so a test can hold the page to the metrics. A
-    figure that does not exist (null in metrics.json) shows as a dash."""
+    exact value and its path in metrics.json (or monitoring.json), so a test can hold the page to
+    the figures. A figure that does not exist (null in the JSON) shows as a dash."""
 
     def show(path: str, decimals: int = 3, scale: float = 1.0) -> Markup:
         value = lookup(metrics, path)

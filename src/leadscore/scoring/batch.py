@@ -27,6 +27,7 @@ from leadscore.data.validation import (
 )
 from leadscore.data.writers import open_writer
 from leadscore.errors import DriftError, EmptyInputError, RejectRateError
+from leadscore.monitoring.runs import record_run
 from leadscore.progress import progress
 from leadscore.scoring.drift import bin_counts, psi
 from leadscore.scoring.options import ScoringOptions
@@ -48,6 +49,7 @@ class Tally:
     events_read: int = 0
     events_quarantined: int = 0
     bands: Counter = field(default_factory=Counter)
+    scores: Counter = field(default_factory=Counter)  # leads per 0-100 score: the runs table
     drift: dict[str, np.ndarray] = field(default_factory=dict)
     seen: SeenIds = field(default_factory=SeenIds)
 
@@ -56,6 +58,7 @@ class Tally:
         for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.bands.update(other.bands)
+        self.scores.update(other.scores)
         for column, count in other.drift.items():
             self.drift[column] = self.drift.get(column, 0) + count
 
@@ -101,7 +104,11 @@ def score_tables(
         events_read = events_total if events else None
         summary = summarize(tally, leads=leads, out=out, events_total=events_read, options=options)
         summary["kept_from_earlier_runs"] = scores_out.commit()
-    check_drift(scorer, tally, out=out, summary=summary, options=options)
+    try:
+        check_drift(scorer, tally, out=out, summary=summary, options=options)
+    finally:  # the scores are published: the night is recorded, drift or not
+        record_run(summary, tally.scores, out=out, model_version=scorer.model_version,
+                   options=options)  # fmt: skip
     return summary
 
 
@@ -173,6 +180,7 @@ def score_chunk(
     scores = scorer.scores_table(features, explain_bands=TOP_BAND)
     tally.scored += len(scores)
     tally.bands.update(scores["band"].tolist())
+    tally.scores.update(scores["score"].tolist())
     if scorer.drift_reference is not None:
         counts = bin_counts(
             scorer.drift_reference, features.assign(probability=scores["probability"].to_numpy())

@@ -33,6 +33,7 @@ from leadscore.data.tables import TableRef, parquet_lookup, read_chunks
 from leadscore.data.validation import QUARANTINE_COLUMNS, SeenIds
 from leadscore.data.writers import STAGING, open_writer
 from leadscore.errors import EmptyInputError
+from leadscore.monitoring.runs import record_run
 from leadscore.progress import progress
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import (
@@ -118,7 +119,11 @@ def score_partitioned(
         _publish(plan.staged[0], plan.targets[0])
     summary |= {"kept_from_earlier_runs": 0, "engine": "dask", "partitions": len(plan.tasks)}
     summary["workers"] = workers
-    check_drift(scorer, tally, out=TableRef("parquet", out), summary=summary, options=options)
+    try:
+        check_drift(scorer, tally, out=TableRef("parquet", out), summary=summary, options=options)
+    finally:  # the scores are published: the night is recorded, drift or not
+        record_run(summary, tally.scores, out=TableRef("parquet", out),
+                   model_version=scorer.model_version, options=options)  # fmt: skip
     return summary
 
 

@@ -20,6 +20,7 @@ class ScoringOptions:
     drift_threshold: float = 0.25  # a PSI above this is drift (score and top features)
     fail_on_drift: bool = False  # exit with the drift code instead of only warning
     chunk_size: int = 100_000  # leads per chunk: memory grows with it, not with the table
+    model: str = ""  # the model as named (a folder, models:/lead-scorer@champion): the runs table
 
     def __post_init__(self) -> None:
         moment = pd.Timestamp(self.as_of)

@@ -44,6 +44,12 @@ def is_registry_uri(model: str | Path) -> bool:
     return str(model).startswith(PREFIX)
 
 
+def alias_of(model: str) -> str | None:
+    """The alias a registry URI names (``champion`` of ``models:/lead-scorer@champion``)."""
+    match = _URI.match(model)
+    return match["alias"] if match else None
+
+
 @contextmanager
 def model_source(model: str | Path) -> Iterator[ModelSource]:
     """The model's local folder for the duration of the block (a registry download is removed
