@@ -85,6 +85,7 @@ def main() -> None:
         params[section][name] = yaml.safe_load(value)
     load = load_average()
     if args.keep:
+        args.keep = args.keep.resolve()  # the stages run inside it
         args.keep.mkdir(parents=True, exist_ok=True)
         stages = run_stages(args.keep, params, commands, args.only or STAGES)
         baseline_rss, stdout = baseline_run(args.keep)
