@@ -37,10 +37,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from recording import RESULTS, comparison, record
 
 from features import prepare  # the same cached table as the feature benchmark
 
-RESULTS = Path(__file__).parent / "results"
 AS_OF = "2026-10-01T00:00:00Z"
 
 
@@ -178,14 +178,18 @@ def main() -> None:
         "compiled_model": baseline["compiled_model"],
         "compiled_predict_seconds_same_rows": round(baseline["compiled_seconds"], 2),
         "compiled_vs_plain_max_abs_difference": baseline["max_abs_difference"],
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "peak_rss_of_this_script_mib": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "batch.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    plain = ("plain Booster.predict (s)", baseline["seconds"])
+    figures = [
+        comparison("leadscore score, whole path (s)", whole_s, *plain),
+        comparison("compiled model, same rows (s)", baseline["compiled_seconds"], *plain),
+    ]
+    record(
+        RESULTS / "batch.json", result, figures, load_at_start=result.pop("load_average_at_start")
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ the requested size, then, in a fresh process so that the generator's memory does
 builds the features of every lead as of one nightly moment through ``build_features``. In the same
 process it times a baseline any pandas user would write first: one ``groupby`` count of the events
 per lead and type (no windows, recency, decay, or lead fields). Prints JSON: seconds, leads/s,
-events/s, baseline seconds, the ratio, and peak RSS.
+events/s, baseline seconds, the ratio, and peak RSS; writes benchmarks/results/features.json.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from recording import RESULTS, comparison, load_average, record
 
 from leadscore.config import GenerateConfig, Params
 from leadscore.features import build_features
@@ -81,12 +82,16 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
+    load = load_average()
     folder = prepare(args.leads, args.events, args.seed)
     done = subprocess.run(
         [sys.executable, __file__, "--measure", str(folder)], check=True, capture_output=True,
         text=True,
     )  # fmt: skip
-    print(json.dumps(json.loads(done.stdout), indent=2))
+    result = json.loads(done.stdout)
+    baseline = ("one pandas groupby count (s)", result["baseline_groupby_count_seconds"])
+    figures = [comparison("build_features (s)", result["seconds"], *baseline)]
+    record(RESULTS / "features.json", result, figures, load_at_start=load)
 
 
 if __name__ == "__main__":

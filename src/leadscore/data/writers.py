@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from leadscore.data.postgres_copy import copy_into
 from leadscore.data.tables import TableRef, duckdb_connection, read_chunks, sql_engine
 
 STAGING = "__staging"
@@ -191,7 +192,10 @@ class _DatabaseWriter(_Staged):
                 if exists and self.key is not None:
                     key = self.quote(self.key)
                     tonight = f"SELECT {key} FROM {staging}"
-                    kept = execute(f"SELECT count(*) FROM {target} WHERE {key} NOT IN ({tonight})")
+                    # an anti-join: PostgreSQL runs NOT IN (subquery) row by row once the keys
+                    # outgrow work_mem, hours for a million rows
+                    match = f"SELECT 1 FROM {staging} WHERE {staging}.{key} = {target}.{key}"
+                    kept = execute(f"SELECT count(*) FROM {target} WHERE NOT EXISTS ({match})")
                     execute(f"DELETE FROM {target} WHERE {key} IN ({tonight})")
                     columns = ", ".join(self.quote(c) for c in staged.schema_arrow.names)
                     execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging}")
@@ -244,6 +248,8 @@ class _SQLWriter(_DatabaseWriter):
         return self.engine.dialect.identifier_preparer.quote(name)
 
     def load(self, staged: pq.ParquetFile, execute: Callable[[str], Any]) -> None:
+        if self.engine.dialect.name == "postgresql":  # COPY rather than row inserts
+            return copy_into(staged, self.conn, self.staging_name)
         for batch in staged.iter_batches():
             batch.to_pandas().to_sql(self.staging_name, self.conn, if_exists="append", index=False)
 

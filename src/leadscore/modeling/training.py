@@ -153,7 +153,13 @@ def _search(
         return {}, keep
     sample_weight = None if weight is None else weight[keep]
     tuned = tune(
-        x_train[keep], y_train[keep], x_valid[judge], y_valid[judge], cfg=cfg, weight=sample_weight
+        x_train[keep],
+        y_train[keep],
+        x_valid[judge],
+        y_valid[judge],
+        cfg=cfg,
+        train_rows=len(y_train),
+        weight=sample_weight,
     )
     return tuned, keep
 

@@ -1,0 +1,57 @@
+"""Loading a staged Parquet file into PostgreSQL with COPY rather than row inserts.
+
+pandas' ``to_sql`` sends PostgreSQL one parameterised INSERT per row batch, which costs a
+round of parsing and planning per statement; ``COPY ... FROM STDIN`` streams the rows in one
+statement. Each Arrow batch is written as CSV by pyarrow's C++ writer and handed to psycopg's
+COPY protocol as bytes, so no Python object is made per row. The staging table itself is still
+created by pandas (from zero rows), so its column types are exactly those the row inserts made.
+It runs on the writer's connection, inside the transaction that publishes the rows: a run
+killed during the COPY leaves neither the staging table nor a changed target.
+
+Arrow formats a timestamp with a time zone through the zone database, value by value (most of
+the COPY's time on a scores table); the same instants without their zone are formatted as plain
+UTC digits, and the transaction reads them in UTC (``SET LOCAL``, which ends with it).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+
+def copy_into(staged: pq.ParquetFile, conn: sa.Connection, table: str) -> None:
+    """Create ``table`` with pandas' column types for ``staged``'s schema and COPY its rows in.
+
+    CSV keeps a missing value apart from an empty string: pyarrow writes a null as nothing and
+    quotes every string, and PostgreSQL reads an unquoted empty field as NULL.
+    """
+    schema = staged.schema_arrow
+    schema.empty_table().to_pandas().to_sql(table, conn, index=False)
+    preparer = conn.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(c) for c in schema.names)
+    statement = f"COPY {preparer.quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    conn.execute(sa.text("SET LOCAL TIME ZONE 'UTC'"))
+    driver = conn.connection.driver_connection  # psycopg's own, for its COPY protocol
+    assert driver is not None, "a live connection has its driver's connection"
+    cursor = driver.cursor()
+    with cursor.copy(statement) as copy:
+        for batch in staged.iter_batches():
+            buffer = io.BytesIO()
+            pa_csv.write_csv(_in_utc(batch), buffer, write_options=options)
+            copy.write(buffer.getbuffer())
+
+
+def _in_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with each zoned timestamp column as the same instants in naive UTC."""
+    columns = [
+        column.cast(pa.timestamp(column.type.unit))
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None
+        else column
+        for column in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)

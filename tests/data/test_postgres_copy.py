@@ -1,0 +1,131 @@
+"""The PostgreSQL writer loads its staging table with COPY and keeps the writer's promises:
+every value as it was, a rerun changes nothing, a run killed during the COPY changes nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from leadscore.data.tables import parse_table_uri, read_all
+from support import write_in_chunks
+
+POSTGRES_URL = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def table():
+    """A fresh table name on the test server, dropped (with its staging table) afterwards."""
+    if not POSTGRES_URL:
+        message = "LEADSCORE_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"copy_{uuid.uuid4().hex[:8]}"
+    yield name
+    with sa.create_engine(POSTGRES_URL).begin() as conn:
+        for each in (name, f"{name}__staging"):
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{each}"'))
+
+
+def _awkward(ids: list[str], value: float) -> pd.DataFrame:
+    """Rows with what CSV could get wrong: separators, quotes, line breaks, an empty string
+    beside a missing one, full-precision floats, timestamps with time zone."""
+    n = len(ids)
+    text = ["plain", 'a, "quoted" word', "two\nlines", "", None, "back\\slash"]
+    return pd.DataFrame(
+        {
+            "lead_id": pd.array(ids, dtype="str"),
+            "as_of": pd.Timestamp("2026-10-01T02:03:04.123456", tz="UTC"),
+            "probability": value + np.arange(n) / 3.0,
+            "score": np.arange(n, dtype="int64"),
+            "reasons": pd.array([text[i % len(text)] for i in range(n)], dtype="str"),
+        }
+    )
+
+
+def _read(uri: str) -> pd.DataFrame:
+    return read_all(parse_table_uri(uri)).sort_values("lead_id").reset_index(drop=True)
+
+
+def test_copy_keeps_every_value_and_a_rerun_changes_nothing(table):
+    # a session clock other than UTC: the COPY's timestamps must still land on their instants
+    joiner = "&" if "?" in str(POSTGRES_URL) else "?"
+    uri = f"{POSTGRES_URL}{joiner}options=-ctimezone%3DAsia/Kolkata#{table}"
+    night = _awkward([f"L{i:02d}" for i in range(12)], 0.1)
+    assert write_in_chunks(uri, night) == 0
+    first = _read(uri)
+    assert write_in_chunks(uri, night) == 0  # the same night again
+    pd.testing.assert_frame_equal(_read(uri), first)
+    assert first["lead_id"].tolist() == night["lead_id"].tolist()
+    np.testing.assert_array_equal(first["probability"].to_numpy(), night["probability"].to_numpy())
+    assert first["score"].tolist() == night["score"].tolist()
+    missing = night["reasons"].isna()
+    assert first["reasons"].isna().tolist() == missing.tolist()  # NULL stays NULL, "" stays ""
+    assert first["reasons"][~missing].tolist() == night["reasons"][~missing].tolist()
+    assert (pd.to_datetime(first["as_of"], utc=True) == night["as_of"]).all()
+    later = _awkward(["L10", "L11", "L12"], 0.7)  # two leads again, one new
+    assert write_in_chunks(uri, later) == 10
+    table_now = _read(uri)
+    assert table_now["lead_id"].tolist() == [f"L{i:02d}" for i in range(13)]
+    assert table_now["probability"].tolist()[10:] == later["probability"].tolist()
+
+
+# A child that stages rows and commits them through the writer.
+CHILD = """
+import sys
+import numpy as np, pandas as pd
+from leadscore.data.tables import parse_table_uri
+from leadscore.data.writers import open_writer
+rows = 200_000
+night = pd.DataFrame({"lead_id": pd.array([f"N{i:08d}" for i in range(rows)], dtype="str"),
+                      "probability": np.full(rows, 0.9), "reasons": "new lead"})
+writer = open_writer(parse_table_uri(sys.argv[1]), night.iloc[:0], "lead_id")
+writer.append(night)
+writer.commit()
+"""
+
+
+def _waiting(engine: sa.Engine, table: str) -> int:
+    """How many server backends wait for a lock on a statement reading ``table``."""
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query LIKE :pattern"
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(query), {"pattern": f"%FROM%{table}% WHERE %"}).scalar())
+
+
+def test_a_run_killed_after_its_copy_leaves_the_previous_table(table):
+    """The run is held (a lock on the target) right after its COPY filled the staging table,
+    inside the publishing transaction, and killed there."""
+    uri = f"{POSTGRES_URL}#{table}"
+    write_in_chunks(uri, _awkward(["a", "b", "c"], 0.1))
+    before = _read(uri)
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.connect() as holder:
+        holder.execute(sa.text(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE'))
+        child = subprocess.Popen([sys.executable, "-c", CHILD, uri], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not _waiting(engine, table):  # staged, copied, now waiting to publish
+            assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
+            assert time.monotonic() < deadline, "the run did not reach its publishing step"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=60) == -signal.SIGKILL
+        holder.rollback()
+    while _waiting(engine, table):  # the server ends the dead run's backend
+        assert time.monotonic() < deadline + 60, "the killed run's transaction is still open"
+        time.sleep(0.1)
+    pd.testing.assert_frame_equal(_read(uri), before)
+    assert not sa.inspect(engine).has_table(f"{table}__staging")
+    assert write_in_chunks(uri, _awkward(["c", "d"], 0.5)) == 2  # and the next run completes
+    assert _read(uri)["lead_id"].tolist() == ["a", "b", "c", "d"]
