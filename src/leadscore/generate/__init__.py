@@ -19,6 +19,27 @@ The process, in order (each step and the size of each effect documented in its m
    (late duplicate ids, placeholder answers, mistyped e-mails, garbage phones, an unknown event
    type) keep the validation honest.
 
+The effects and their sizes (log-odds of buyer, researcher against passive unless said; the
+constants live in the modules named):
+
+- ICP match (size 51-5,000 and a target industry) +0.8 / -1.0, a size or industry outside it
+  0 / +1.5: outside the profile intent mostly comes from researchers, so it gates intent
+  (``funnel.ICP``);
+- size tiers from 1-10 employees -1.2 / +0.5 to 201-5,000 +0.2 / 0 (``funnel.SIZE``); seniority
+  from C-level +0.6 / -0.8 to students -2.5 / +1.8 (``funnel.SENIORITY``); channel, from
+  referral +0.6 / -0.3 to social -0.4 / +0.5 (``funnel.SOURCE``); landing section, country,
+  free mail -0.7 / +0.7, local office hours +0.2 / 0;
+- channel x season on buyers: -0.2 in July and August, -0.3 in December for every channel;
+  trade-show leads +0.5 in conference months and -0.4 outside; paid search +0.4 in November and
+  December; partners +0.3 at quarter ends (``funnel.SEASON``);
+- answers against behaviour: 1 buyer in 8 answers guardedly, 1 passive lead in 16 overclaims
+  (``answers.STYLES``);
+- engagement that saturates and decays: passive bursts fade in about 3 days, researchers read
+  for about a week (bingers at 12 events a day), buyers keep 10-30 % of their first-day pace
+  until they buy (``events.TOTAL``, ``events.FADE``, ``events.SUSTAIN``);
+- time to close: gamma, mean 8 days for 1-10 employees up to 90 days for 5,000+
+  (``closing.MEAN_DAYS``).
+
 :mod:`~leadscore.generate.drift` optionally changes the funnel from a given day on. Each step
 draws from its own seeded stream, so a drift changes nothing before its day.
 """
