@@ -27,7 +27,7 @@ def held_out_auc(features: pd.DataFrame, columns: list[str], params) -> float:
     encoder = CategoryEncoder(min_count=params.train.rare_min_count).fit(train[columns])
     booster = train_model(
         encoder.transform(train[columns]), train["label"].to_numpy(),
-        encoder.transform(valid[columns]), valid["label"].to_numpy(), params.train,
+        encoder.transform(valid[columns]), valid["label"].to_numpy(), cfg=params.train,
     )  # fmt: skip
     return roc_auc_score(test["label"], booster.predict(encoder.transform(test[columns])))
 

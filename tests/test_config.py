@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from leadscore.config import Params, load_params
 from leadscore.errors import ConfigError
@@ -16,7 +17,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_repository_params_load_and_match_defaults():
     params = load_params(REPO / "params.yaml")
-    assert params.train.learning_rate == 0.05
+    written = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert params.train.learning_rate == written["train"]["learning_rate"]
+    assert params.generate.snapshot_ages_days == params.featurize.snapshot_ages_days
     assert params.featurize.snapshot_ages_days == (0.0, 1.0, 7.0)
     assert params.schema_.leads["lead_id"] == "lead_id"
 
@@ -60,6 +63,13 @@ def test_horizons_must_agree_only_where_the_demo_generates(tmp_path):
         load_params(write(tmp_path, "generate: {}\nfeaturize:\n  horizon_days: 14\n"))
     real = load_params(write(tmp_path, "featurize:\n  horizon_days: 14\n"))
     assert real.generate is None and real.featurize.horizon_days == 14
+
+
+def test_the_truth_is_kept_at_the_snapshot_ages_featurize_uses(tmp_path):
+    with pytest.raises(ConfigError, match=r"generate\.snapshot_ages_days"):
+        load_params(write(tmp_path, "featurize:\n  snapshot_ages_days: [0, 3]\n"))
+    both = "generate:\n  snapshot_ages_days: [3, 0]\nfeaturize:\n  snapshot_ages_days: [0, 3]\n"
+    assert load_params(write(tmp_path, both)).generate.snapshot_ages_days == (0.0, 3.0)
 
 
 def test_params_are_frozen():

@@ -39,6 +39,25 @@ def test_held_out_metrics_beat_baselines_and_stay_below_the_best_achievable(proj
     assert metrics["roc_auc_on_bayes_rows"] <= metrics["bayes_roc_auc"] + 0.03
 
 
+def test_the_lead_over_the_linear_model_comes_with_its_interval_and_the_headroom(project):
+    metrics = json.loads((project[0] / "reports/metrics.json").read_text())
+    vs = metrics["roc_auc_difference"]["logistic_regression"]
+    lead = metrics["roc_auc"] - metrics["logistic_regression"]["roc_auc"]
+    assert vs["difference"] == pytest.approx(lead, abs=1e-9)
+    assert vs["interval_95"]["low"] < vs["difference"] < vs["interval_95"]["high"]
+    assert vs["beyond_two_standard_errors"] == (vs["difference"] > 2 * vs["standard_error"])
+    room = metrics["headroom"]["roc_auc"]
+    assert room["best_achievable"] == metrics["bayes_roc_auc"]
+    assert room["leadscore"] == metrics["roc_auc_on_bayes_rows"]
+    assert room["gap_left_by_linear"] == pytest.approx(
+        room["closed_by_leadscore"] + room["left_by_leadscore"]
+    )
+    html = (project[0] / "reports/model_report.html").read_text()
+    claim = "It beats every baseline on this window"
+    beats = metrics["beats_baselines"] and vs["beyond_two_standard_errors"]
+    assert (claim in html) == beats
+
+
 def test_training_batch_and_single_lead_paths_give_the_same_features_and_scores(project):
     """Train/serve parity: the rows the model was trained and tested on, rebuilt through the
     exported artifact for a whole batch and for one lead at a time, are identical."""

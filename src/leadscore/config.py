@@ -279,13 +279,67 @@ def _check_roles(value: dict[str, str], roles: tuple[str, ...], where: str) -> d
     return value
 
 
+class AnswerMeaningConfig(_Section):
+    """A form answer whose meaning changes: from the drift date on, a lead who means ``old``
+    picks ``new`` (e.g. a redesigned drop-down that shifted the budget bands)."""
+
+    field: Literal["budget", "authority", "need", "timeline"]
+    mapping: dict[str, str]  # the answer a lead means -> the answer the form records
+
+
+class DriftConfig(_Section):
+    """A change in the funnel from ``start`` on (leads created on or after that day, UTC), for
+    a long demo history that monitoring should flag; off while ``start`` is null.
+
+    ``channel_mix`` multiplies the share of each named source (who arrives changes, not how they
+    convert); ``base_rate_shift`` is added to every lead's log-odds of being a buyer (how many
+    convert changes); ``answer_meaning`` changes what a form answer says about the lead. The
+    truth follows each shift exactly (see :mod:`leadscore.generate.drift`).
+    """
+
+    start: date | None = None
+    channel_mix: dict[str, float] = Field(default_factory=dict)
+    base_rate_shift: float = 0.0
+    answer_meaning: AnswerMeaningConfig | None = None
+
+    @field_validator("channel_mix")
+    @classmethod
+    def _positive_factors(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(k for k, v in value.items() if not v > 0)
+        if bad:
+            raise ValueError(f"factors must be above 0, not for {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _shift_needs_a_start(self) -> DriftConfig:
+        shifts = bool(self.channel_mix) or self.base_rate_shift != 0 or self.answer_meaning
+        if self.start is None and shifts:
+            raise ValueError("a shift is set but no start date: set generate.drift.start")
+        if self.start is not None and not shifts:
+            raise ValueError(
+                "start is set but no shift: set channel_mix, base_rate_shift or answer_meaning"
+            )
+        return self
+
+    @property
+    def active(self) -> bool:
+        return self.start is not None
+
+
 class GenerateConfig(_Section):
     n_leads: int = Field(50_000, gt=0)
     seed: int = 42
     start: str = "2025-10-01"
     end: str = "2026-09-30"
-    snapshot_age_days: float = Field(1.0, ge=0)
+    # the truth is computed at each of these ages; must equal featurize.snapshot_ages_days
+    snapshot_ages_days: tuple[float, ...] = (0.0, 1.0, 7.0)
     horizon_days: float = Field(30.0, gt=0)
+    drift: DriftConfig = DriftConfig()
+
+    @field_validator("snapshot_ages_days")
+    @classmethod
+    def _ages(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        return _non_negative_days(value)
 
 
 class ValidateConfig(_Section):
@@ -330,9 +384,13 @@ class FeaturizeConfig(_Section):
     @field_validator("snapshot_ages_days", "engagement_windows_days")
     @classmethod
     def _non_empty_non_negative(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if not value or min(value) < 0:
-            raise ValueError("must be a non-empty list of non-negative numbers of days")
-        return tuple(sorted(set(value)))
+        return _non_negative_days(value)
+
+
+def _non_negative_days(value: tuple[float, ...]) -> tuple[float, ...]:
+    if not value or min(value) < 0:
+        raise ValueError("must be a non-empty list of non-negative numbers of days")
+    return tuple(sorted(set(value)))
 
 
 class TrainConfig(_Section):
@@ -461,12 +519,14 @@ class Params(_Section):
         return self
 
     @model_validator(mode="after")
-    def _horizons_agree(self) -> Params:
-        if self.generate is not None and self.generate.horizon_days != self.featurize.horizon_days:
-            raise ValueError(
-                f"generate.horizon_days ({self.generate.horizon_days}) must equal "
-                f"featurize.horizon_days ({self.featurize.horizon_days})"
-            )
+    def _generator_matches_snapshots(self) -> Params:
+        """The truth is computed for the snapshots featurize makes: same horizon, same ages."""
+        if self.generate is None:
+            return self
+        for key in ("horizon_days", "snapshot_ages_days"):
+            ours, theirs = getattr(self.generate, key), getattr(self.featurize, key)
+            if ours != theirs:
+                raise ValueError(f"generate.{key} ({ours}) must equal featurize.{key} ({theirs})")
         return self
 
 

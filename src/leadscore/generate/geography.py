@@ -48,3 +48,18 @@ def cities() -> pd.DataFrame:
     """The city table with a ``share`` column that sums to one."""
     frame = pd.DataFrame(_CITIES, columns=["country", "region", "city", "timezone", "weight"])
     return frame.assign(share=frame["weight"] / frame["weight"].sum()).drop(columns="weight")
+
+
+def observed_zone(leads: pd.DataFrame) -> pd.Series:
+    """The lead's time zone as far as its form tells: by city, else region, else the country's
+    most common zone (the local clock a careful analyst would assume)."""
+    table = cities()
+    by_region = {f"{c}|{r}": z for c, r, z in table[["country", "region", "timezone"]].to_numpy()}
+    by_country = (
+        table.sort_values("share", ascending=False, kind="stable")
+        .drop_duplicates("country")
+        .set_index("country")["timezone"]
+    )
+    zone = leads["city"].map(table.set_index("city")["timezone"]).astype("object")
+    zone = zone.fillna((leads["country"] + "|" + leads["region"]).map(by_region).astype("object"))
+    return zone.fillna(leads["country"].map(by_country).astype("object"))

@@ -1,9 +1,10 @@
-"""Draw the demo leads table: who the leads are, where and when they arrived, what they filled in.
+"""Draw who the demo leads are: where and when they arrived, their company and title, their
+device and channel, and which optional fields they left blank.
 
-Every column is drawn vectorised from the vocabulary and geography tables. A hidden ``intent`` per
-lead makes the form answers and channels hang together the way they do in a real funnel (keen
-leads fill in more, answer "this quarter" more often); it is returned to drive the event stream but
-never written to the table.
+Every column is drawn vectorised from the vocabulary and geography tables, independently of the
+lead's stage (:mod:`~leadscore.generate.funnel` draws the stage from these columns as written,
+and :mod:`~leadscore.generate.answers` the BANT answers from the stage). Small companies and
+students use free mail more; bots fill in little.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import phonenumbers
 
 from leadscore.config import GenerateConfig
 from leadscore.data.timezones import from_local
+from leadscore.generate import drift
 from leadscore.generate import vocabulary as V
 from leadscore.generate.geography import cities
 from leadscore.generate.useragents import user_agents
@@ -48,26 +50,26 @@ HOUR_WEIGHT = np.array(
         0.3,
     ]
 )
-PLACEHOLDER = "Select"  # what an untouched drop-down submits
-OPTIONAL: tuple[str, ...] = (  # the form fields a lead may leave empty
+OPTIONAL: tuple[str, ...] = (  # the form fields a lead may leave empty (BANT: answers.py)
     "phone",
     "website",
     "job_title",
     "company_size",
     "industry",
-    "budget",
-    "authority",
-    "need",
-    "timeline",
     "region",
     "city",
 )
+FILL = 0.8  # each optional field is given with this chance (bots: BOT_FILL)
+BOT_FILL = 0.1
+UNTOUCHED = 0.04  # of the given industry drop-downs, left on the placeholder
+# relative weight of each source in V.SOURCES' order
+SOURCE_WEIGHT: tuple[float, ...] = (24.0, 18.0, 12.0, 10.0, 7.0, 10.0, 6.0, 5.0)
 
 
-def draw_leads(rng: np.random.Generator, cfg: GenerateConfig) -> tuple[pd.DataFrame, np.ndarray]:
-    """The leads table sorted by ``created_at`` (ids in arrival order) and each lead's intent."""
+def draw_leads(rng: np.random.Generator, cfg: GenerateConfig) -> pd.DataFrame:
+    """The leads table without answers or outcome, sorted by ``created_at`` (ids in arrival
+    order)."""
     n = cfg.n_leads
-    intent = rng.normal(size=n)
     place = cities().iloc[rng.choice(len(cities()), size=n, p=cities()["share"])]
     agents = user_agents()
     agent = agents.iloc[rng.choice(len(agents), size=n, p=agents["share"])]
@@ -84,13 +86,12 @@ def draw_leads(rng: np.random.Generator, cfg: GenerateConfig) -> tuple[pd.DataFr
         _pick(rng, V.COMPANY_WORDS[0], None, n) + " " + _pick(rng, V.COMPANY_WORDS[1], None, n)
     )
     slug = pd.Series(company).str.lower().str.replace(" ", "", regex=False).to_numpy()
-    # Keen leads and bigger companies fill in more of the form.
-    fill = np.clip(0.78 + 0.08 * intent + 0.03 * (size_band - 2), 0.3, 0.98)
-    fill = np.where(bot, 0.1, fill)
+    created_at = _created_at(rng, place["timezone"], cfg)
+    student = np.isin(title, [t[0] for t in V.JOB_TITLES if t[1] == "intern_student"])
     leads = pd.DataFrame(
         {
-            "created_at": _created_at(rng, place["timezone"], cfg).array,
-            "email": _emails(rng, first, last, slug, size_band, n),
+            "created_at": created_at.array,
+            "email": _emails(rng, first, last, slug, size_band, student),
             "phone": _phones(rng, place["country"].to_numpy()),
             "first_name": first,
             "last_name": last,
@@ -103,32 +104,26 @@ def draw_leads(rng: np.random.Generator, cfg: GenerateConfig) -> tuple[pd.DataFr
             "region": place["region"].to_numpy(),
             "city": place["city"].to_numpy(),
             "user_agent": agent["user_agent"].to_numpy(),
-            "source": _sources(rng, intent),
+            "source": _sources(rng, created_at, cfg),
             "landing_page": V.SITE + _pick(rng, V.LANDING_PAGES, None, n),
-            "budget": _answer(rng, V.BUDGETS, 0.35 * intent + 0.4 * (size_band - 2.5)),
-            "authority": _answer(rng, V.AUTHORITIES, _seniority_rank(title)),
-            "need": _answer(rng, V.NEEDS, -0.8 * intent),
-            "timeline": _answer(rng, V.TIMELINES, -0.9 * intent),
         }
     )
-    leads = _leave_unfilled(rng, leads, fill, bot)
+    leads = _leave_unfilled(rng, leads, bot)
     order = np.argsort(leads["created_at"].array, kind="stable")
     leads = leads.iloc[order].reset_index(drop=True)
     leads.insert(0, "lead_id", [f"L{i:07d}" for i in range(1, n + 1)])
-    return leads, intent[order]
+    return leads
 
 
-def _leave_unfilled(
-    rng: np.random.Generator, leads: pd.DataFrame, fill: np.ndarray, bot: np.ndarray
-) -> pd.DataFrame:
-    """Blank the optional answers a lead did not give (keen leads fill in more), leave some
-    drop-downs untouched, and take most bots' e-mail away."""
+def _leave_unfilled(rng: np.random.Generator, leads: pd.DataFrame, bot: np.ndarray) -> pd.DataFrame:
+    """Blank the optional fields a lead did not give, leave some industry drop-downs untouched,
+    and take most bots' e-mail away."""
     n = len(leads)
+    fill = np.where(bot, BOT_FILL, FILL)
     for column in OPTIONAL:
         leads[column] = leads[column].where(rng.random(n) < fill)
-    for column in ("industry", "budget", "authority", "need", "timeline"):
-        untouched = leads[column].notna() & (rng.random(n) < 0.04)
-        leads[column] = leads[column].mask(untouched, PLACEHOLDER)
+    untouched = leads["industry"].notna() & (rng.random(n) < UNTOUCHED)
+    leads["industry"] = leads["industry"].mask(untouched, V.PLACEHOLDER)
     leads["email"] = leads["email"].where(~bot | (rng.random(n) < 0.3))
     leads["company"] = leads["company"].where(rng.random(n) < fill + 0.1)
     return leads
@@ -144,30 +139,9 @@ def _share(weights) -> np.ndarray:
     return w / w.sum()
 
 
-def _answer(rng: np.random.Generator, options: tuple[str, ...], shift: np.ndarray) -> np.ndarray:
-    """An ordered answer: a latent score shifted per lead, cut into the options' order."""
-    latent = shift + rng.logistic(size=len(shift))
-    cuts = np.linspace(-1.5, 1.5, len(options) - 1)
-    return np.asarray(options, dtype=object)[np.searchsorted(cuts, latent)]
-
-
-def _seniority_rank(title: np.ndarray) -> np.ndarray:
-    """Senior titles answer "decision maker" more often (lower shift = earlier option)."""
-    rank = {
-        "c_level": -2.0,
-        "vp": -1.5,
-        "director": -1.0,
-        "manager": 0.0,
-        "individual": 1.0,
-        "intern_student": 2.5,
-    }
-    return pd.Series(title).map({t[0]: rank[t[1]] for t in V.JOB_TITLES}).to_numpy()
-
-
-def _sources(rng: np.random.Generator, intent: np.ndarray) -> np.ndarray:
-    base = np.log(np.array([24, 18, 12, 10, 7, 10, 6, 5], dtype=float))
-    tilt = np.array([0.0, 0.1, -0.3, 0.0, 0.4, 0.3, 0.3, 0.3])
-    logits = base + np.outer(intent, tilt)
+def _sources(rng: np.random.Generator, created_at: pd.Series, cfg: GenerateConfig) -> np.ndarray:
+    """Each lead's channel (Gumbel-max, so a drifted channel mix draws the same numbers)."""
+    logits = np.log(SOURCE_WEIGHT) + drift.source_log_factors(created_at, cfg.drift)
     gumbel = rng.gumbel(size=logits.shape)
     return np.asarray(V.SOURCES, dtype=object)[np.argmax(logits + gumbel, axis=1)]
 
@@ -183,9 +157,10 @@ def _created_at(rng: np.random.Generator, zones: pd.Series, cfg: GenerateConfig)
     return from_local(local, pd.Series(zones.to_numpy()))
 
 
-def _emails(rng, first, last, slug, size_band, n: int) -> np.ndarray:
+def _emails(rng, first, last, slug, size_band, student) -> np.ndarray:
     """Small companies and students use free mail more; about 1 % are mistyped."""
-    free = rng.random(n) < np.clip(0.55 - 0.09 * size_band, 0.05, 1)
+    n = len(first)
+    free = rng.random(n) < np.where(student, 0.8, np.clip(0.5 - 0.09 * size_band, 0.05, 1))
     domain = np.where(free, _pick(rng, V.FREE_MAIL, None, n), slug + ".com")
     name = pd.Series(first).str.lower() + "." + pd.Series(last).str.lower()
     local = name.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")

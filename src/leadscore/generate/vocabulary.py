@@ -1,7 +1,7 @@
 """The words a demo lead is made of: titles, companies, answers, channels, pages and e-mail domains.
 
 Each table carries the generator's own meaning of a value (a title's seniority, a size band) so that
-:mod:`leadscore.generate.process` can compute the true conversion probability from the raw table,
+:mod:`leadscore.generate.truth` can compute the true conversion probability from the raw table,
 exactly as written, without a hidden column.
 """
 
@@ -62,10 +62,17 @@ INDUSTRIES: tuple[tuple[str, float], ...] = (
     ("Non-profit", 4.0),
     ("Retail", 7.0),
 )
+PLACEHOLDER = "Select"  # what an untouched drop-down submits
 BUDGETS: tuple[str, ...] = ("<10k", "10k-50k", "50k-250k", "250k+")
 AUTHORITIES: tuple[str, ...] = ("Decision maker", "Influencer", "End user", "Not involved")
 NEEDS: tuple[str, ...] = ("High", "Medium", "Low")
 TIMELINES: tuple[str, ...] = ("This quarter", "Next quarter", "This year", "No plans")
+ANSWERS: dict[str, tuple[str, ...]] = {  # the BANT drop-downs, each in its order
+    "budget": BUDGETS,
+    "authority": AUTHORITIES,
+    "need": NEEDS,
+    "timeline": TIMELINES,
+}
 SOURCES: tuple[str, ...] = (
     "organic_search",
     "paid_search",

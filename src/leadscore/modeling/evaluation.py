@@ -22,6 +22,7 @@ from leadscore.modeling.baselines import as_model_input, train_logistic_baseline
 from leadscore.modeling.booster import probabilities, train_final
 from leadscore.modeling.cold_start import training_conversions
 from leadscore.modeling.fit_score import apply_fit_rules
+from leadscore.modeling.headroom import headroom, paired_auc_difference
 from leadscore.modeling.metrics import classification_metrics, curves, reliability_table
 from leadscore.modeling.sampling import describe, keep_mask
 from leadscore.modeling.thresholds import BANDS, threshold_table
@@ -80,6 +81,12 @@ def evaluate_held_out(
     before = expit(scorer.blend.logit(scores["model_probability"].to_numpy(), fit_score))
     metrics["blend_before_calibration"] = classification_metrics(y, before, cfg.ece_bins)
     metrics["beats_baselines"] = beats_baselines(metrics)
+    metrics["roc_auc_difference"] = {
+        "logistic_regression": paired_auc_difference(y, p, p_logistic, test["lead_id"]),
+        "fit_only": paired_auc_difference(y, p, scores["fit_score"], test["lead_id"]),
+    }
+    if truth is not None:
+        metrics.update(_headroom(scores.assign(logistic=p_logistic), truth, cfg.ece_bins))
     metrics["training_sample"] = training_sample(train, train_cfg)
     metrics |= _model_notes(
         features, excluded, trained=scorer.booster is not None, cfg=train_cfg, ece_bins=cfg.ece_bins
@@ -152,7 +159,7 @@ def held_out_metrics(
 
 
 def _against_truth(scores: pd.DataFrame, truth: pd.DataFrame, ece_bins: int) -> dict:
-    joined = scores.merge(truth, on=["lead_id", "as_of"], suffixes=("", "_true"))
+    joined = _with_truth(scores, truth)
     if joined.empty:
         return {}
     y = joined["label"].to_numpy()
@@ -165,6 +172,25 @@ def _against_truth(scores: pd.DataFrame, truth: pd.DataFrame, ece_bins: int) -> 
         "log_loss_on_bayes_rows": ours["log_loss"],
         "bayes_rows": len(joined),
     }
+
+
+def _headroom(scores: pd.DataFrame, truth: pd.DataFrame, ece_bins: int) -> dict:
+    """The best achievable, the logistic regression (column ``logistic``) and the product on
+    the rows the truth covers (:func:`leadscore.modeling.headroom.headroom`)."""
+    joined = _with_truth(scores, truth)
+    if joined.empty:
+        return {}
+    y = joined["label"].to_numpy()
+    best, linear, ours = (
+        classification_metrics(y, joined[column], ece_bins)
+        for column in ("probability_true", "logistic", "probability")
+    )
+    return {"headroom": headroom(best, linear, ours)}
+
+
+def _with_truth(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    keys = ["lead_id", "as_of"]
+    return scores.merge(truth[[*keys, "probability"]], on=keys, suffixes=("", "_true"))
 
 
 def cumulative_gain(y: np.ndarray, p: np.ndarray, points: int = 50) -> pd.DataFrame:
