@@ -17,19 +17,19 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import fsspec
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from leadscore.data.delimited import read_csv_header
 from leadscore.data.files import atomic_output
 from leadscore.data.tables import (
     TableRef,
     duckdb_connection,
     parquet_file,
     python_type,
+    read_chunks,
     require,
     sql_engine,
     sql_table,
@@ -74,18 +74,13 @@ def arrow_batches(ref: TableRef, chunk_size: int) -> tuple[pa.Schema, Iterator[p
 
 def _csv_batches(ref: TableRef, chunk_size: int) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """Every column as text, only an empty cell missing: as :func:`read_chunks` reads a CSV."""
-    source = fsspec.open(ref.location, "rb").open()
-    header = pd.read_csv(fsspec.open(ref.location, "rb").open(), nrows=0).columns
-    reader = pacsv.open_csv(
-        source,
-        read_options=pacsv.ReadOptions(block_size=max(chunk_size * 64, 1 << 20)),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            null_values=[""],
-            strings_can_be_null=True,
-        ),
+    schema = pa.schema([(name, pa.string()) for name in read_csv_header(ref.location)])
+    batches = (
+        batch
+        for chunk in read_chunks(ref, chunk_size)
+        for batch in pa.Table.from_pandas(chunk, schema=schema, preserve_index=False).to_batches()
     )
-    return reader.schema, iter(reader)
+    return schema, batches
 
 
 def _sql_batches(ref: TableRef, chunk_size: int) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:

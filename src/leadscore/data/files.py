@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
+from leadscore.data.delimited import read_csv
 from leadscore.errors import InputError
 
 
@@ -22,9 +24,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
     if path.suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        return read_csv(str(path))
     raise InputError(f"{path}: unknown table format '{path.suffix}' (use .parquet or .csv)")
 
 
