@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import requests
 
 from leadscore.data.tables import parse_table_uri
@@ -20,6 +22,8 @@ from leadscore.data.writers import open_writer
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TABLE_KINDS = ["parquet", "csv", "duckdb", "sqlite"]  # every kind of table without a server
+OUTPUT_KINDS = [*TABLE_KINDS, "postgresql"]  # and a database server (see postgres_url)
+POSTGRES_URL_ENV = "LEADSCORE_TEST_POSTGRES_URL"
 
 
 def run(cmd: list[str], cwd: Path, env: dict, check: bool = True) -> subprocess.CompletedProcess:
@@ -37,6 +41,17 @@ def table_uri(kind: str, folder: Path, name: str) -> str:
     if kind == "duckdb":
         return f"duckdb:///{folder / 'db.duckdb'}#{name}"
     return f"sqlite:///{folder / 'db.sqlite'}#{name}"
+
+
+def postgres_url() -> str:
+    """The test server's URL; without one this fails in CI and skips on a laptop."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if url:
+        return url
+    message = f"{POSTGRES_URL_ENV} is not set (.ci/run starts PostgreSQL and sets it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def write_in_chunks(uri: str, frame: pd.DataFrame, key: str | None = "lead_id") -> int:
