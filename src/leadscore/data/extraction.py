@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from leadscore.data.delimited import read_csv_header
-from leadscore.data.files import atomic_output
+from leadscore.data.files import atomic_output, file_sha256
 from leadscore.data.tables import (
     TableRef,
     duckdb_connection,
@@ -107,11 +106,3 @@ def _arrow_type(column: sa.Column) -> pa.DataType:
     if kind is dt.datetime:
         return pa.timestamp("us", tz="UTC" if getattr(column.type, "timezone", False) else None)
     return _ARROW_TYPES.get(kind, pa.string()) if kind is not None else pa.string()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -3,6 +3,7 @@ JSON strictly as RFC 8259 has it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -74,6 +75,15 @@ def _finite(value: Any) -> Any:
     if value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
         return None
     return value
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_json(path: str | Path) -> Any:
