@@ -18,7 +18,7 @@ import typer
 
 from leadscore.data.files import dumps_json
 from leadscore.errors import LeadscoreError
-from leadscore.logs import LOG_FORMAT_ENV, configure_logging
+from leadscore.logs import LOG_FORMAT_ENV, LogFormat, configure_logging
 
 app = typer.Typer(
     help="Predictive lead scoring: train, evaluate and score leads.",
@@ -43,6 +43,7 @@ class Settings:
     """What the global options set, for every verb of one invocation."""
 
     debug: bool = False
+    log_format: LogFormat = "text"
 
 
 SETTINGS = Settings()
@@ -60,7 +61,8 @@ def main(
 ) -> None:
     """Predictive lead scoring: train, evaluate and score leads."""
     SETTINGS.debug = debug
-    configure_logging(log_format.value)
+    SETTINGS.log_format = log_format.value
+    configure_logging(SETTINGS.log_format)
 
 
 @contextmanager
