@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -276,13 +275,17 @@ def _cli_score(root: Path, out: str, as_of: str, chunk_size: int) -> list[str]:
 def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, project,
                                                                        tmp_path):  # fmt: skip
     root, env = project
-    out = str(tmp_path / "scores.parquet") if backend == "parquet" else (
-        f"sqlite:///{tmp_path / 'crm.db'}#scores")  # fmt: skip
-    run(_cli_score(root, out, "2026-10-01", 1000), tmp_path, env)
+    temp = tmp_path / "temp"  # the runs' own temporary folder: others' runs share the system's
+    temp.mkdir()
+    env = env | {"TMPDIR": str(temp)}
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = str(folder / "scores.parquet") if backend == "parquet" else (
+        f"sqlite:///{folder / 'crm.db'}#scores")  # fmt: skip
+    run(_cli_score(root, out, "2026-10-01", 1000), folder, env)
     before = _table(out)
-    in_temp = set(Path(tempfile.gettempdir()).glob("leadscore-*/staging.parquet"))
     night = subprocess.Popen(
-        _cli_score(root, out, "2026-10-02", 20), cwd=tmp_path, env=env, text=True,
+        _cli_score(root, out, "2026-10-02", 20), cwd=folder, env=env, text=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     for line in night.stderr:  # the first progress line: scoring is under way
@@ -291,15 +294,15 @@ def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, 
             break
     assert night.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
     pd.testing.assert_frame_equal(_table(out), before)
-    rerun = json.loads(run(_cli_score(root, out, "2026-10-02", 500), tmp_path, env).stdout)
+    rerun = json.loads(run(_cli_score(root, out, "2026-10-02", 500), folder, env).stdout)
     after = _table(out)
     assert len(after) == rerun["scored"] + rerun["kept_from_earlier_runs"]
     assert (pd.to_datetime(after["as_of"], utc=True) == pd.Timestamp("2026-10-02", tz="UTC")).all()
     # what the killed run staged was beside the output, and the rerun removed it (issue 19)
-    assert not _hidden_files(tmp_path)
-    assert set(Path(tempfile.gettempdir()).glob("leadscore-*/staging.parquet")) <= in_temp
+    assert not _hidden_files(folder)
+    assert not list(temp.rglob("*staging*"))
     if backend == "parquet":
-        assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".lock") == [
+        assert sorted(p.name for p in folder.iterdir() if p.suffix != ".lock") == [
             "scores.parquet",
             "scores_drift.json",
             "scores_quarantine.parquet",
@@ -455,18 +458,18 @@ def test_a_csv_row_that_does_not_tokenize_stops_the_night_with_its_line(scorer, 
 
 @pytest.mark.parametrize("backend", ["sqlite", "duckdb", "postgresql"])
 def test_a_table_name_does_not_decide_where_the_drift_file_goes(backend, scorer, clean,
-                                                                 place, tmp_path):  # fmt: skip
+                                                                 place, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
     """Finding 7: a table named ``../travel`` wrote its drift figures a folder up."""
     uris = place(backend, {"leads": clean})
     name = f"travel_{uuid.uuid4().hex[:8]}"
     out = uris["scores"].rsplit("#", 1)[0] + f"#../{name}"
     work = tmp_path / "work"
     work.mkdir()
-    os.chdir(work)  # a database server's drift file goes to the working folder
+    monkeypatch.chdir(work)  # a database server's drift file goes to the working folder
     try:
         _score(scorer, {**uris, "scores": out})
     finally:
-        os.chdir(tmp_path)
         if backend == "postgresql":
             with sa.create_engine(POSTGRES_URL).begin() as conn:
                 for table in (f"../{name}", f"../{name}_quarantine"):
