@@ -23,6 +23,12 @@ the answer.
 Prints JSON (p50/p90/p99/max ms and requests/s per server and mode, the p50 ratio
 mlflow/leadscore, the load average before and after) and writes it to
 benchmarks/results/online.json. The machine is shared, so read p99 next to the load average.
+
+``--metrics-cost`` measures instead what counting for ``GET /metrics`` costs a request: two
+``leadscore serve`` of the same artifact run side by side, one with ``--no-metrics``, and get
+``--rounds`` blocks of ``--sequential`` requests each, in turn (the order swapped every round),
+so that both see the same load; it prints and writes (benchmarks/results/online_metrics.json)
+each one's p50 and the difference.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,7 +54,8 @@ import requests
 
 RESULTS = Path(__file__).parent / "results"
 AS_OF = "2026-10-01T06:00:00Z"  # just after the demo data's last lead and event
-HEADERS = {"Content-Type": "application/json"}
+KEY = "benchmark-key"  # leadscore serve needs a key; MLflow ignores the header
+HEADERS = {"Content-Type": "application/json", "X-API-Key": KEY}
 TARGET_P99_MS = 10.0
 TARGET_P50_RATIO = 3.0
 
@@ -84,7 +91,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(argv: list[str], health: str, env: dict[str, str]) -> Iterator[None]:
+def serving(argv: list[str], health: str, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """A server process that answers ``health`` with 200; stopped (and waited for) on exit."""
     with tempfile.TemporaryFile() as log:  # not a pipe: a chatty server must never block on it
         process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -101,7 +108,7 @@ def serving(argv: list[str], health: str, env: dict[str, str]) -> Iterator[None]
                     time.sleep(0.5)
             else:
                 raise SystemExit(f"{argv[:3]} did not come up within 180 s")
-            yield
+            yield process
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -186,15 +193,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--per-client", type=int, default=500)
     parser.add_argument("--skip-mlflow", action="store_true", help="only measure leadscore")
+    parser.add_argument("--metrics-cost", action="store_true", help="metrics on against off")
+    parser.add_argument("--rounds", type=int, default=10, help="with --metrics-cost")
     args = parser.parse_args()
+    if args.metrics_cost:
+        metrics_cost(args)
+        return
 
     needed = args.warmup + args.sequential + args.clients * args.per_client
     ours, theirs = request_bodies(args.data, needed, args.as_of)
     if len(ours) < needed:
         raise SystemExit(f"{args.data} holds {len(ours)} leads; this run needs {needed}")
-    bin_dir = Path(sys.executable).parent
-    env = {k: v for k, v in os.environ.items() if k != "LEADSCORE_API_KEYS"}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    bin_dir, env = Path(sys.executable).parent, server_env()
     figures: dict = {
         "as_of": args.as_of,
         "cpu_count": os.cpu_count(),
@@ -232,9 +242,51 @@ def main() -> None:
     write(figures)
 
 
-def write(figures: dict) -> None:
+def server_env() -> dict[str, str]:
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "LEADSCORE_API_KEYS": KEY}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def metrics_cost(args: argparse.Namespace) -> None:
+    """p50 with and without the /metrics counting, from interleaved blocks in one run."""
+    needed = args.warmup + args.rounds * args.sequential
+    bodies = request_bodies(args.data, needed, args.as_of)[0]
+    if len(bodies) < needed:
+        raise SystemExit(f"{args.data} holds {len(bodies)} leads; this run needs {needed}")
+    leadscore = str(Path(sys.executable).parent / "leadscore")
+    figures: dict = {"cpu_count": os.cpu_count(), "load_average_before": load_average()}
+    urls = {}
+    with ExitStack() as stack:
+        for name, flag in (("with_metrics", "--metrics"), ("without_metrics", "--no-metrics")):
+            port = free_port()
+            urls[name] = f"http://127.0.0.1:{port}"
+            argv = [leadscore, "serve", "--model", str(args.model), "--port", str(port), flag]
+            stack.enter_context(serving(argv, f"{urls[name]}/health", server_env()))
+        for url in urls.values():
+            timed_posts(f"{url}/score", bodies[: args.warmup])
+        found: dict[str, list[np.ndarray]] = {name: [] for name in urls}
+        for r in range(args.rounds):
+            block = bodies[args.warmup + r * args.sequential :][: args.sequential]
+            for name in sorted(urls, reverse=r % 2 == 1):
+                found[name].append(timed_posts(f"{urls[name]}/score", block))
+    for name, blocks in found.items():
+        figures[name] = summary(np.concatenate(blocks), 1.0) | {
+            "p50_ms_per_round": [round(float(np.median(b)), 3) for b in blocks]
+        }
+        del figures[name]["requests_per_s"]
+    figures["p50_cost_ms"] = round(
+        figures["with_metrics"]["p50_ms"] - figures["without_metrics"]["p50_ms"], 3
+    )
+    figures["load_average_after"] = load_average()
+    print(json.dumps(figures, indent=2))
+    write(figures, "online_metrics.json")
+
+
+def write(figures: dict, name: str = "online.json") -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "online.json").write_text(json.dumps(figures, indent=2) + "\n")
+    (RESULTS / name).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

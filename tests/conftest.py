@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import yaml
 
 from leadscore.config import GenerateConfig, Params
 from leadscore.data.validation import validate_events, validate_leads
 from leadscore.generate import DemoData, generate_demo
-from support import BIN, REPO, run
+from support import BIN, REPO, postgres_url, run, table_uri
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +70,26 @@ def project(tmp_path_factory) -> tuple[Path, dict]:
     run(["dvc", "init", "--no-scm", "-q"], root, env)
     run(["dvc", "repro"], root, env)
     return root, env
+
+
+@pytest.fixture
+def output_uri(tmp_path) -> Iterator[Callable[[str, str], str]]:
+    """A table URI of one of ``support.OUTPUT_KINDS`` in ``tmp_path``, by kind and name.
+
+    PostgreSQL tables get unique names, and they and their siblings (quarantine, staging) are
+    dropped afterwards.
+    """
+    created: list[str] = []
+
+    def make(kind: str, name: str) -> str:
+        if kind != "postgresql":
+            return table_uri(kind, tmp_path, name)
+        table = f"{name}_{uuid.uuid4().hex[:8]}"
+        created.extend([table, f"{table}_quarantine", f"{table}__staging"])
+        return f"{postgres_url()}#{table}"
+
+    yield make
+    if created:
+        with sa.create_engine(postgres_url()).begin() as conn:
+            for table in created:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import requests
 
 from leadscore.data.tables import parse_table_uri
@@ -20,6 +22,8 @@ from leadscore.data.writers import open_writer
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TABLE_KINDS = ["parquet", "csv", "duckdb", "sqlite"]  # every kind of table without a server
+OUTPUT_KINDS = [*TABLE_KINDS, "postgresql"]  # and a database server (see postgres_url)
+POSTGRES_URL_ENV = "LEADSCORE_TEST_POSTGRES_URL"
 
 
 def run(cmd: list[str], cwd: Path, env: dict, check: bool = True) -> subprocess.CompletedProcess:
@@ -37,6 +41,17 @@ def table_uri(kind: str, folder: Path, name: str) -> str:
     if kind == "duckdb":
         return f"duckdb:///{folder / 'db.duckdb'}#{name}"
     return f"sqlite:///{folder / 'db.sqlite'}#{name}"
+
+
+def postgres_url() -> str:
+    """The test server's URL; without one this fails in CI and skips on a laptop."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if url:
+        return url
+    message = f"{POSTGRES_URL_ENV} is not set (.ci/run starts PostgreSQL and sets it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def write_in_chunks(uri: str, frame: pd.DataFrame, key: str | None = "lead_id") -> int:
@@ -63,11 +78,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(argv: list[str], cwd: Path, env: dict, port: int) -> Iterator[subprocess.Popen]:
-    """A server process on ``port`` of 127.0.0.1, once ``GET /health`` answers; stopped after."""
-    process = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def serving(
+    argv: list[str], cwd: Path, env: dict, port: int, *, log: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """A server process on ``port`` of 127.0.0.1, once ``GET /health`` answers; stopped after.
+    Its output goes to ``log`` when given."""
+    output = open(log, "w") if log is not None else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=output, stderr=output)
     try:
         for _ in range(240):
             if process.poll() is not None:
@@ -83,6 +100,8 @@ def serving(argv: list[str], cwd: Path, env: dict, port: int) -> Iterator[subpro
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if log is not None:
+            output.close()  # type: ignore[union-attr]
 
 
 def _not_json(word: str) -> None:
@@ -100,12 +119,25 @@ def json_files(root: Path) -> list[Path]:
 
 
 @contextmanager
-def api_serving(root: Path, env: dict, keys: str | None) -> Iterator[str]:
+def api_server(
+    root: Path, env: dict, keys: str | None, *, log: Path | None = None, extra: tuple = ()
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """`leadscore serve` of a project's artifact as a real uvicorn process on a free port of
-    127.0.0.1, with ``keys`` as its API keys (None: none); yields its URL."""
+    127.0.0.1, with ``keys`` as its API keys (None: none, and --insecure-no-auth); yields its URL
+    and the process."""
     port = free_port()
     env = {k: v for k, v in env.items() if k != "LEADSCORE_API_KEYS"}
     argv = ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port),
-            "--max-body-bytes", "200000", "--max-batch", "50"]  # fmt: skip
-    with serving(argv, root, env | ({"LEADSCORE_API_KEYS": keys} if keys else {}), port):
-        yield f"http://127.0.0.1:{port}"
+            "--max-body-bytes", "200000", "--max-batch", "50", *extra]  # fmt: skip
+    if keys is None:
+        argv.append("--insecure-no-auth")
+    with serving(argv, root, env | ({"LEADSCORE_API_KEYS": keys} if keys else {}), port,
+                 log=log) as process:  # fmt: skip
+        yield f"http://127.0.0.1:{port}", process
+
+
+@contextmanager
+def api_serving(root: Path, env: dict, keys: str | None) -> Iterator[str]:
+    """:func:`api_server`'s URL."""
+    with api_server(root, env, keys) as (url, _):
+        yield url

@@ -129,7 +129,8 @@ def test_a_running_server_follows_the_champion_without_dropping_a_request(regist
     run(["leadscore", "promote", "--model", "models:/lead-scorer/1", "--force"], root, env)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = ["leadscore", "serve", "--model", "models:/lead-scorer@champion", "--port", str(port)]
+    argv = ["leadscore", "serve", "--model", "models:/lead-scorer@champion", "--port", str(port),
+            "--insecure-no-auth"]  # fmt: skip
     with serving(argv, root, env, port) as process:
         assert requests.get(f"{url}/health", timeout=10).json()["model_version"] == versions["1"]
         assert requests.post(f"{url}/admin/reload", timeout=30).status_code == 401
@@ -154,7 +155,7 @@ def test_workers_and_the_app_factory_serve_the_champion(registry):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = ["leadscore", "serve", "--model", "models:/lead-scorer@champion", "--port", str(port),
-            "--workers", "2"]  # fmt: skip
+            "--workers", "2", "--insecure-no-auth"]  # fmt: skip
     with serving(argv, root, env, port) as process:
         assert requests.post(f"{url}/score", json=body, timeout=30).status_code == 200
         run(["leadscore", "promote", "--model", "models:/lead-scorer/1", "--force"], root, env)
@@ -167,6 +168,7 @@ def test_workers_and_the_app_factory_serve_the_champion(registry):
             time.sleep(0.1)
     port = free_port()
     factory = ["uvicorn", "--factory", "leadscore.api:create_app", "--port", str(port)]
-    with serving(factory, root, env | {"LEADSCORE_MODEL": "models/lead_scorer"}, port):
+    factory_env = {"LEADSCORE_MODEL": "models/lead_scorer", "LEADSCORE_INSECURE_NO_AUTH": "1"}
+    with serving(factory, root, env | factory_env, port):
         answer = requests.post(f"http://127.0.0.1:{port}/score", json=body, timeout=30)
         assert answer.status_code == 200, answer.text

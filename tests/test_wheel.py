@@ -111,7 +111,7 @@ def test_leadscore_serve_scores_a_table_and_a_request_without_the_training_side(
             "events": json.loads(own.to_json(orient="records", date_format="iso"))}  # fmt: skip
     port = free_port()
     argv = [str(venv / "leadscore"), "serve", "--model", str(root / "models/lead_scorer"),
-            "--port", str(port)]  # fmt: skip
+            "--port", str(port), "--insecure-no-auth"]  # fmt: skip
     with serving(argv, tmp_path, env, port):
         answer = requests.post(f"http://127.0.0.1:{port}/score", json=body, timeout=30)
     assert answer.status_code == 200, answer.text

@@ -286,7 +286,8 @@ def test_the_api_serves_the_crm_s_own_column_names_with_the_batch_scores(x_educa
     _, batch, bodies = doors
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port)]
+    argv = ["leadscore", "serve", "--model", "models/lead_scorer", "--port", str(port),
+            "--insecure-no-auth"]  # fmt: skip
     with serving(argv, pipeline, env, port):
         lead = requests.get(f"{url}/openapi.json", timeout=30).json()["components"]["schemas"]
         fields = lead["Lead"]["properties"]

@@ -23,6 +23,13 @@ class InputError(LeadscoreError, OSError):
     exit_code = 3
 
 
+class OutputError(LeadscoreError, OSError):
+    """An output that cannot be written: a folder, read-only, unreachable, or being written by
+    another run. Found before any lead is scored; the previous output is untouched."""
+
+    exit_code = 3
+
+
 class SchemaError(LeadscoreError, ValueError):
     """A table that lacks a required column; the message names it and lists what was found."""
 

@@ -25,6 +25,7 @@ def test_a_model_that_cannot_be_loaded_is_one_line_and_exit_3(tmp_path, monkeypa
     args = ["--leads", "leads.parquet", "--out", "out.parquet"] if verb == "score" else []
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("LEADSCORE_API_KEYS", "a-key")  # serve refuses to start without one
     done = CliRunner().invoke(app, [verb, "--model", model.format(tmp=tmp_path), *args])
     assert done.exit_code == 3, done.output
     assert isinstance(done.exception, SystemExit)  # not an unhandled error and its traceback

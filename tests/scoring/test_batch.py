@@ -40,7 +40,8 @@ def scorer(project):
 
 @pytest.fixture(scope="module")
 def tonight(project) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """400 leads of the demo table with malformed rows of every kind the validator knows.
+    """400 leads of the demo table with malformed rows of every kind the validator knows at
+    scoring time, and three malformed labels, which are not scoring inputs: those leads score.
 
     (The demo schema has no pre-aggregated count columns, so the two count reasons are covered
     by tests/test_validation.py instead.)
@@ -53,9 +54,9 @@ def tonight(project) -> tuple[pd.DataFrame, pd.DataFrame]:
         1: ("created_at", None),  # missing_created_at
         2: ("created_at", "not a date"),  # unparseable_created_at
         3: ("created_at", "2027-01-01T00:00:00Z"),  # created_at_in_future
-        4: ("converted", 7),  # invalid_converted
-        5: ("converted_at", "soon"),  # unparseable_converted_at
-        6: ("converted_at", "2020-01-01T00:00:00Z"),  # converted_before_created
+        4: ("converted", 7),  # a label is not read at scoring time: scored
+        5: ("converted_at", "soon"),  # the same
+        6: ("converted_at", "2020-01-01T00:00:00Z"),  # the same
     }
     for row, (column, value) in bad.items():
         leads.at[row, column] = value
@@ -107,7 +108,8 @@ def place(tmp_path, monkeypatch):
                     con.execute(f'CREATE OR REPLACE TABLE "{ref.table}" AS SELECT * FROM frame')
             else:
                 engine = sa.create_engine(ref.location)
-                frame.to_sql(ref.table, engine, index=False, if_exists="replace")
+                binary = {c: sa.LargeBinary for c in frame if _holds_bytes(frame[c])}  # bytea
+                frame.to_sql(ref.table, engine, index=False, if_exists="replace", dtype=binary)
         return uris
 
     yield put
@@ -115,6 +117,15 @@ def place(tmp_path, monkeypatch):
         with sa.create_engine(POSTGRES_URL).begin() as conn:
             for table in created:
                 conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+
+
+def _hidden_files(folder: Path) -> list[Path]:
+    """What a run left hidden in ``folder``, but the outputs' lock files, which stay (empty)."""
+    return [p for p in folder.iterdir() if p.name.startswith(".") and p.suffix != ".lock"]
+
+
+def _holds_bytes(values: pd.Series) -> bool:
+    return values.dtype == object and values.map(lambda v: isinstance(v, bytes)).any()
 
 
 def _postgres() -> str:
@@ -145,6 +156,8 @@ def _score(scorer, uris: dict[str, str], chunk_size: int = 100, as_of=AS_OF, **k
 
 def _table(uri: str, suffix: str = "") -> pd.DataFrame:
     frame = read_all(parse_table_uri(uri).sibling(suffix))
+    if frame.empty:
+        return frame
     return frame.sort_values(["lead_id", *frame.columns[1:2]]).reset_index(drop=True)
 
 
@@ -170,8 +183,7 @@ def test_every_malformed_row_is_quarantined_and_the_counts_reconcile(reference, 
     assert sorted(quarantine["reason"]) == sorted(
         [
             "missing_lead_id", "missing_created_at", "unparseable_created_at",
-            "created_at_in_future", "invalid_converted", "unparseable_converted_at",
-            "converted_before_created", "duplicate_lead_id", "duplicate_lead_id",
+            "created_at_in_future", "duplicate_lead_id", "duplicate_lead_id",
             "event:unparseable_ts", "event:missing_event_type",
         ]
     )  # fmt: skip
@@ -236,7 +248,7 @@ def test_errors_have_their_exit_codes_and_keep_the_previous_scores(scorer, tonig
     with pytest.raises(RejectRateError):
         _score(scorer, uris, chunk_size=100, max_reject_rate=0.01)
     assert Path(uris["scores"]).read_bytes() == before
-    assert not [p for p in Path(uris["scores"]).parent.iterdir() if p.name.startswith(".")]
+    assert not _hidden_files(Path(uris["scores"]).parent)
     with pytest.raises(InputError, match="no such file"):
         _score(
             scorer, {**uris, "events": uris["events"].replace("events", "missing")}, chunk_size=100
@@ -257,12 +269,17 @@ def test_errors_have_their_exit_codes_and_keep_the_previous_scores(scorer, tonig
 def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, project,
                                                                        tmp_path):  # fmt: skip
     root, env = project
-    out = str(tmp_path / "scores.parquet") if backend == "parquet" else (
-        f"sqlite:///{tmp_path / 'crm.db'}#scores")  # fmt: skip
-    run(_cli_score(root, out, "2026-10-01", 1000), tmp_path, env)
+    temp = tmp_path / "temp"  # the runs' own temporary folder: others' runs share the system's
+    temp.mkdir()
+    env = env | {"TMPDIR": str(temp)}
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = str(folder / "scores.parquet") if backend == "parquet" else (
+        f"sqlite:///{folder / 'crm.db'}#scores")  # fmt: skip
+    run(_cli_score(root, out, "2026-10-01", 1000), folder, env)
     before = _table(out)
     night = subprocess.Popen(
-        _cli_score(root, out, "2026-10-02", 20), cwd=tmp_path, env=env, text=True,
+        _cli_score(root, out, "2026-10-02", 20), cwd=folder, env=env, text=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     for line in night.stderr:  # the first progress line: scoring is under way
@@ -271,12 +288,15 @@ def test_a_killed_run_leaves_the_previous_scores_and_a_rerun_completes(backend, 
             break
     assert night.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
     pd.testing.assert_frame_equal(_table(out), before)
-    rerun = json.loads(run(_cli_score(root, out, "2026-10-02", 500), tmp_path, env).stdout)
+    rerun = json.loads(run(_cli_score(root, out, "2026-10-02", 500), folder, env).stdout)
     after = _table(out)
     assert len(after) == rerun["scored"] + rerun["kept_from_earlier_runs"]
     assert (pd.to_datetime(after["as_of"], utc=True) == pd.Timestamp("2026-10-02", tz="UTC")).all()
+    # what the killed run staged was beside the output, and the rerun removed it (issue 19)
+    assert not _hidden_files(folder)
+    assert not list(temp.rglob("*staging*"))
     if backend == "parquet":
-        assert sorted(p.name for p in tmp_path.iterdir()) == [
+        assert sorted(p.name for p in folder.iterdir() if p.suffix != ".lock") == [
             "scores.parquet",
             "scores_drift.json",
             "scores_quarantine.parquet",
@@ -297,3 +317,171 @@ def test_command_line_errors_have_their_exit_codes(project, tmp_path):
         done = run(cmd, tmp_path, env, check=False)
         assert done.returncode == code, (cmd, done.stderr)
         assert "error:" in done.stderr and "Traceback" not in done.stderr
+
+
+# Issue 19: what a careless or hostile table found. Each test failed on the commit before the
+# fix (see the issue's numbered findings).
+
+
+@pytest.fixture(scope="module")
+def clean(tonight) -> pd.DataFrame:
+    """100 leads of tonight's table without a fault (their events neither)."""
+    return tonight[0].iloc[21:121].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_clean_night_and_a_night_of_rejects_both_publish(backend, scorer, tonight, clean, place):
+    """Finding 1: a night without a quarantined lead, and a night whose every lead is
+    quarantined, publish their empty side instead of failing."""
+    leads, events = tonight
+    rejected = clean.assign(created_at="2030-01-01T00:00:00Z")  # every lead from the future
+    uris = place(backend, {"leads": leads, "events": events, "clean": clean, "rejected": rejected})
+    _score(scorer, uris)  # a night with rejects: the quarantine has rows
+    night = _score(scorer, {**uris, "leads": uris["clean"]})
+    assert (night["read"], night["scored"], night["quarantined"]) == (100, 100, 0)
+    assert _table(uris["scores"], "_quarantine").empty  # last night's rejects are gone
+    scores = _table(uris["scores"])
+    everything = _score(scorer, {**uris, "leads": uris["rejected"]}, max_reject_rate=1.0)
+    assert (everything["scored"], everything["quarantined"]) == (0, 100)
+    assert everything["kept_from_earlier_runs"] == len(scores)
+    pd.testing.assert_frame_equal(_table(uris["scores"]), scores)  # nothing changed
+    assert set(_table(uris["scores"], "_quarantine")["reason"]) == {"created_at_in_future"}
+    first = {**uris, "scores": uris["scores"].replace("scores", "fresh")}
+    _score(scorer, {**first, "leads": uris["rejected"]}, max_reject_rate=1.0)
+    assert _table(first["scores"]).empty  # a first night without a score: an empty table
+    _score(scorer, {**first, "leads": uris["clean"]})  # that the next night upserts into
+    fresh = _table(first["scores"])
+    earlier = scores.set_index("lead_id").loc[fresh["lead_id"]]  # the same night's scores
+    np.testing.assert_allclose(
+        fresh["probability"].astype(float), earlier["probability"].astype(float), atol=0
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_malformed_cell_never_crashes_a_night(backend, scorer, clean, place):
+    """Finding 2: a label of 2.5, 300 or inf (not a scoring input: scored) and a text cell that
+    is not text (bytes that are not UTF-8: quarantined with its reason) end no night."""
+    leads = clean.head(30).astype({"converted": "float64"})
+    leads.loc[0:2, "converted"] = [2.5, 300.0, np.inf]
+    if backend == "csv":  # a CSV cell is text: a NUL byte is one more character of it
+        leads.loc[3, "company"] = "Acme\x00Corp"
+        odd = leads
+    else:  # a binary column, as a BLOB or bytea holds it: UTF-8 bytes are text
+        odd = leads.assign(company=[None if pd.isna(v) else v.encode() for v in leads["company"]])
+        odd.loc[3, "company"] = b"\xff\xfe not UTF-8"
+    uris = place(backend, {"leads": odd})
+    summary = _score(scorer, uris)
+    quarantine = _table(uris["scores"], "_quarantine")
+    if backend == "csv":
+        assert summary["scored"] == 30 and quarantine.empty
+        return
+    assert (summary["scored"], summary["quarantined"]) == (29, 1)
+    assert quarantine["reason"].tolist() == ["not_text:company"]
+    reference = place("parquet", {"leads": leads.drop(index=3)})
+    _score(scorer, reference)
+    np.testing.assert_allclose(  # the decoded bytes score as the text they hold
+        _table(uris["scores"])["probability"].astype(float),
+        _table(reference["scores"])["probability"],
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_unlabelled_export_scores_as_the_labelled_one(backend, scorer, clean, place):
+    """Finding 3: labels are not scoring inputs; a blank or absent label column scores."""
+    blank = clean.assign(converted=None, converted_at=None)
+    absent = clean.drop(columns=["converted", "converted_at"])
+    uris = place(backend, {"leads": clean, "blank": blank, "absent": absent})
+    labelled = _score(scorer, uris)
+    expected = _table(uris["scores"])
+    for name in ("blank", "absent"):
+        other = {
+            **uris,
+            "leads": uris[name],
+            "scores": uris["scores"].replace("scores", f"scores_{name}"),
+        }
+        summary = _score(scorer, other)
+        assert summary["scored"] == labelled["scored"] == 100, name
+        got = _table(other["scores"])
+        np.testing.assert_allclose(
+            got["probability"].astype(float), expected["probability"].astype(float)
+        )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dates_are_read_as_declared_or_unambiguously_never_guessed(backend, scorer, clean, place):
+    """Finding 4: integer epochs are read in the unit their magnitude implies (not as
+    nanoseconds), and dates that read both day-first and month-first stop the run."""
+    moments = pd.to_datetime(clean["created_at"], utc=True)
+    since_1970 = moments - pd.Timestamp("1970-01-01", tz="UTC")
+    seconds = clean.assign(created_at=since_1970 // pd.Timedelta(seconds=1))
+    millis = clean.assign(created_at=since_1970 // pd.Timedelta(milliseconds=1))
+    iso = clean.assign(created_at=moments.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    both_ways = clean.assign(created_at=moments.dt.strftime("%m/%d/%Y %H:%M").str.replace(
+        r"^(\d\d)/(\d\d)", r"\2/\1", regex=True))  # fmt: skip
+    both_ways.loc[:9, "created_at"] = "01/09/2026 10:00"  # September or January?
+    frames = {"leads": iso, "seconds": seconds, "millis": millis, "both_ways": both_ways}
+    uris = place(backend, frames)
+    _score(scorer, uris)
+    expected = _table(uris["scores"])
+    for name in ("seconds", "millis"):
+        other = {
+            **uris,
+            "leads": uris[name],
+            "scores": uris["scores"].replace("scores", f"scores_{name}"),
+        }
+        assert _score(scorer, other)["scored"] == 100, name
+        got = _table(other["scores"])
+        np.testing.assert_allclose(
+            got["probability"].astype(float), expected["probability"].astype(float)
+        )
+    with pytest.raises(SchemaError, match="read both day-first and month-first"):
+        _score(scorer, {**uris, "leads": uris["both_ways"]})
+
+
+def test_a_csv_row_that_does_not_tokenize_stops_the_night_with_its_line(scorer, clean, place):
+    """Finding 4: a stray quote swallowed the next leads into one cell, silently."""
+    uris = place("csv", {"leads": clean})
+    path = Path(uris["leads"])
+    lines = path.read_text().splitlines()
+    lines[6] = lines[6].replace(",", ',"', 3)  # a value that opens a quote and never closes it
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="starts at line 7 does not tokenize"):
+        _score(scorer, uris)
+    assert not Path(uris["scores"]).exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "duckdb", "postgresql"])
+def test_a_table_name_does_not_decide_where_the_drift_file_goes(backend, scorer, clean,
+                                                                 place, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
+    """Finding 7: a table named ``../travel`` wrote its drift figures a folder up."""
+    uris = place(backend, {"leads": clean})
+    name = f"travel_{uuid.uuid4().hex[:8]}"
+    out = uris["scores"].rsplit("#", 1)[0] + f"#../{name}"
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # a database server's drift file goes to the working folder
+    try:
+        _score(scorer, {**uris, "scores": out})
+    finally:
+        if backend == "postgresql":
+            with sa.create_engine(POSTGRES_URL).begin() as conn:
+                for table in (f"../{name}", f"../{name}_quarantine"):
+                    conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}"'))
+    written = list(tmp_path.parent.rglob(f"*{name}_drift.json"))
+    assert [p.name for p in written] == [f"..%2F{name}_drift.json"]
+    assert tmp_path in written[0].parents
+
+
+def test_the_quarantine_file_is_private_and_stays_so(scorer, tonight, place):
+    """Finding 7: the quarantine holds raw rows (e-mail, phone, names): 0600, night after night."""
+    leads, events = tonight
+    for backend in ("parquet", "csv"):
+        uris = place(backend, {"leads": leads, "events": events})
+        _score(scorer, uris)
+        quarantine = Path(uris["scores"]).with_name(f"scores_quarantine.{backend}")
+        assert oct(quarantine.stat().st_mode & 0o777) == "0o600"
+        quarantine.chmod(0o644)
+        _score(scorer, uris)
+        assert oct(quarantine.stat().st_mode & 0o777) == "0o600"

@@ -14,14 +14,13 @@ from mlflow.types.schema import AnyType, DataType
 
 import leadscore
 from leadscore.config import Params, SchemaConfig
-from leadscore.data.files import write_json
+from leadscore.data.files import file_sha256, write_json
 from leadscore.errors import ConfigError
 from leadscore.scoring.artifact import BUNDLE
 from leadscore.scoring.bundle import FEATURES_FILE
 from leadscore.scoring.contract import input_schema, lead_columns
 from leadscore.scoring.packaging import (
     bundle_schema,
-    file_fingerprint,
     git_commit,
     metadata,
     pyfunc_code,
@@ -117,10 +116,10 @@ def test_the_pyfunc_spec_holds_code_not_a_pickle_and_pins_leadscore_s_own_requir
 def test_metadata_names_the_run_the_data_and_the_settings(tmp_path):
     data = tmp_path / "features.parquet"
     data.write_bytes(b"some rows")
-    fingerprint = file_fingerprint(data)
+    fingerprint = file_sha256(data)
     assert fingerprint == hashlib.sha256(b"some rows").hexdigest()
     got = metadata(Params(), run_id="0123456789abcdef", fingerprint=fingerprint,
-                   metrics={"roc_auc": 0.8}, compiled={})  # fmt: skip
+                   metrics={"roc_auc": 0.8}, compiled={}, files={})  # fmt: skip
     assert got["model_version"] == f"0123456789ab-{fingerprint[:8]}"
     assert got["params"]["schema"]["leads"]["lead_id"] == "lead_id"  # by alias, as in YAML
     assert yaml.safe_load(yaml.safe_dump(got["params"])) == got["params"]  # plain values

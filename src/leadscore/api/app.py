@@ -4,33 +4,36 @@
 GIL nearly throughout, so FastAPI's thread pool would buy no parallelism, only two hand-offs
 between threads per request. ``POST /score/batch`` (up to ``max_batch`` leads) stays a plain
 ``def`` in the pool, so a large batch does not hold up other requests. Personal fields are
-accepted (their validity is a feature) but never logged.
+accepted (their validity is a feature) but never logged, and a refused request's answer names
+the field and the rule, never the value sent.
 
 Not ``from __future__ import annotations``: the routes' request types are made per model at run
 time, and FastAPI reads them from the annotations, which must therefore be the classes.
 """
 
-import hmac
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from fastapi import Depends, FastAPI, HTTPException, Security
+from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
-from leadscore.api.body_limit import BodyLimit
+from leadscore.api.guard import (
+    ADMIN_KEY_HEADER,
+    API_KEY_HEADER,
+    Guard,
+    Keys,
+    authorised,
+)
 from leadscore.api.requests import RequestBase, RequestModels, request_models
 from leadscore.errors import LeadscoreError
 from leadscore.scoring.contract import InputColumn, input_schema
 from leadscore.scoring.scorer import Scorer
-
-API_KEYS_ENV = "LEADSCORE_API_KEYS"  # comma-separated; when set, every scoring call needs one
-ADMIN_KEY_ENV = "LEADSCORE_ADMIN_KEY"  # when set, POST /admin/reload exists and needs it
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class Limits:
     """What one call may send."""
 
     max_batch: int = 1000  # leads per /score/batch call
-    max_body_bytes: int = 1_000_000  # a larger body is refused before anything parses it
+    max_body_bytes: int = 1_000_000  # counted as it streams in: refused at the limit
+    body_timeout_s: float = 10.0  # a body not complete this long after the request began: 408
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,20 @@ class Problem(BaseModel):
 UNAUTHORISED = {401: {"model": Problem, "description": "Missing or wrong X-API-Key"}}
 TOO_LARGE = {413: {"model": Problem, "description": "Body or batch over the configured limit"}}
 UNREADABLE = {400: {"model": Problem, "description": "Body that cannot be decoded"}}
+SLOW = {408: {"model": Problem, "description": "Body not complete in time"}}
 NOT_RELOADED = {409: {"model": Problem, "description": "The new model could not be loaded"}}
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "Not serving (shutting down)"}
+}
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the server around an app wants to know from it."""
+
+    reload: Callable[[], Awaitable[dict[str, Any]]] | None = None  # POST /admin/reload
+    scored: Callable[[Sequence[str]], None] | None = None  # the bands of each scored call
+    ready: Callable[[], bool] = lambda: True  # GET /health/ready
 
 
 class Score(BaseModel):
@@ -75,28 +92,41 @@ class Score(BaseModel):
     scored_at: datetime
 
 
-def scoring_app(
-    model: LoadedModel,
-    limits: Limits,
-    *,
-    reload: Callable[[], Awaitable[dict[str, Any]]] | None = None,
-) -> FastAPI:
-    """The app for one model; API keys come from ``LEADSCORE_API_KEYS``. With ``reload`` and
-    ``LEADSCORE_ADMIN_KEY`` set, ``POST /admin/reload`` loads the model anew (see
+def scoring_app(model: LoadedModel, limits: Limits, *, keys: Keys, hooks: Hooks) -> FastAPI:
+    """The app for one model. Calls need one of ``keys`` (see :mod:`leadscore.api.guard`); with
+    ``hooks.reload`` and an admin key, ``POST /admin/reload`` loads the model anew (see
     :mod:`leadscore.api.reload`)."""
     scorer = model.scorer
     models = request_models(scorer.schema)
     ScoreRequest, BatchRequest = models.score, models.batch
-    app = FastAPI(title="leadscore", version=scorer.model_version)
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
-    guarded: dict[str, Any] = {"dependencies": [Depends(_key_check(API_KEYS_ENV, "X-API-Key"))]}
-    guarded["responses"] = UNAUTHORISED
-    scoring = guarded | {"responses": UNAUTHORISED | TOO_LARGE | UNREADABLE}
+    app = FastAPI(
+        title="leadscore", version=scorer.model_version, max_body_size=limits.max_body_bytes
+    )
+    app.add_middleware(Guard, keys=keys, body_timeout=limits.body_timeout_s)
+    app.add_exception_handler(RequestValidationError, _refused)
+    guarded: dict[str, Any] = {
+        "dependencies": [Depends(_key_check(keys.api, API_KEY_HEADER))],
+        "responses": UNAUTHORISED,
+    }
+    scoring = guarded | {"responses": UNAUTHORISED | TOO_LARGE | UNREADABLE | SLOW}
     about = model.about | {"input_schema": input_schema(scorer.schema)}
+    count = hooks.scored or (lambda bands: None)
 
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "model_version": scorer.model_version}
+
+    @app.get("/health/live")
+    async def live() -> dict[str, str]:
+        """The process answers (restart it when this fails)."""
+        return {"status": "live"}
+
+    @app.get("/health/ready", responses=NOT_READY)
+    async def ready() -> Any:
+        """A model is loaded and the server takes requests (send it traffic when this is 200)."""
+        if not hooks.ready():
+            return JSONResponse({"detail": "not serving: shutting down"}, status_code=503)
+        return {"status": "ready", "model_version": scorer.model_version}
 
     @app.get("/model", **guarded)
     def model_info() -> dict[str, Any]:
@@ -104,7 +134,9 @@ def scoring_app(
 
     @app.post("/score", response_model=Score, **scoring)
     async def score_one(request: ScoreRequest) -> dict[str, Any]:  # type: ignore[valid-type]
-        return _score(scorer, models, [request])[0]
+        rows = _score(scorer, models, [request])
+        count([r["band"] for r in rows])
+        return rows[0]
 
     @app.post("/score/batch", response_model=list[Score], **scoring)
     def score_batch(request: BatchRequest) -> list[dict[str, Any]]:  # type: ignore[valid-type]
@@ -116,11 +148,14 @@ def scoring_app(
             raise RequestValidationError(
                 [{"loc": ("body", "leads"), "msg": message, "type": "value_error"}]
             )
-        return _score(scorer, models, leads) if leads else []
+        rows = _score(scorer, models, leads) if leads else []
+        count([r["band"] for r in rows])
+        return rows
 
-    if reload is not None and os.environ.get(ADMIN_KEY_ENV):
+    if hooks.reload is not None and keys.admin:
+        reload = hooks.reload
         admin: dict[str, Any] = {
-            "dependencies": [Depends(_key_check(ADMIN_KEY_ENV, "X-Admin-Key"))],
+            "dependencies": [Depends(_key_check(keys.admin, ADMIN_KEY_HEADER))],
             "responses": UNAUTHORISED | NOT_RELOADED,
         }
 
@@ -134,18 +169,24 @@ def scoring_app(
     return app
 
 
-def _key_check(variable: str, header_name: str) -> Callable[..., Awaitable[None]]:
-    """The dependency that checks a header against the comma-separated keys of ``variable``
-    (when set)."""
-    keys = [k for k in os.environ.get(variable, "").split(",") if k]
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each refused field and its rule, without the value sent: that may be a
+    personal one, and a value JSON cannot hold (NaN) made the answer itself fail."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _key_check(keys: tuple[str, ...], header_name: str) -> Callable[..., Awaitable[None]]:
+    """The dependency that declares the key header in the OpenAPI spec and checks it (the
+    :class:`~leadscore.api.guard.Guard` has checked it already, before the body was read)."""
     header = APIKeyHeader(name=header_name, auto_error=False)
 
-    async def authorised(key: str | None = Security(header)) -> None:
-        """A constant-time comparison: run on the event loop, not handed to a worker thread."""
-        if keys and not any(hmac.compare_digest(key or "", k) for k in keys):
+    async def checked(key: str | None = Security(header)) -> None:
+        if keys and not authorised(key, keys):
             raise HTTPException(status_code=401, detail=f"missing or wrong {header_name}")
 
-    return authorised
+    return checked
 
 
 def _score(

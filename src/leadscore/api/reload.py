@@ -18,13 +18,16 @@ import gc
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from leadscore.api.app import Limits, LoadedModel, scoring_app
+from leadscore.api.app import Hooks, Limits, LoadedModel, scoring_app
+from leadscore.api.guard import Keys
+from leadscore.api.observe import Metrics, Observed
 from leadscore.scoring.artifact import load_artifact
 from leadscore.scoring.registry import model_source
 
@@ -33,11 +36,14 @@ log = logging.getLogger(__name__)
 MODEL_ENV = "LEADSCORE_MODEL"
 MAX_BATCH_ENV = "LEADSCORE_MAX_BATCH"
 MAX_BODY_ENV = "LEADSCORE_MAX_BODY_BYTES"
+BODY_TIMEOUT_ENV = "LEADSCORE_BODY_TIMEOUT"
+METRICS_ENV = "LEADSCORE_METRICS"  # "0": no Prometheus metrics
 SUPERVISOR_ENV = "LEADSCORE_SUPERVISOR_PID"  # set by `leadscore serve --workers N`
 DEFAULT_MODEL = "models/lead_scorer"
 # After a swap, requests in flight still hold the old model; once they are surely done its
 # objects are handed back to the garbage collector (they were frozen out of its sight).
 REFREEZE_AFTER_S = 60.0
+T = TypeVar("T")
 
 
 def create_app(
@@ -45,17 +51,42 @@ def create_app(
     *,
     max_batch: int | None = None,
     max_body_bytes: int | None = None,
+    body_timeout: float | None = None,
+    insecure_no_auth: bool | None = None,
+    metrics: bool | None = None,
 ) -> Switchboard:
-    """The API for a model folder or registry URI. Arguments left out come from
-    ``LEADSCORE_MODEL``, ``LEADSCORE_MAX_BATCH`` and ``LEADSCORE_MAX_BODY_BYTES`` (defaults:
-    ``models/lead_scorer`` and :class:`Limits`'), so ``uvicorn --factory
-    leadscore.api:create_app`` and gunicorn's ``leadscore.api:create_app()`` need no code."""
+    """The API for a model folder or registry URI. Arguments left out come from the environment
+    (``LEADSCORE_MODEL``, ``LEADSCORE_MAX_BATCH``, ``LEADSCORE_MAX_BODY_BYTES``,
+    ``LEADSCORE_BODY_TIMEOUT``, ``LEADSCORE_INSECURE_NO_AUTH``, ``LEADSCORE_METRICS``; defaults:
+    ``models/lead_scorer``, :class:`Limits`', keys required, metrics on), so ``uvicorn --factory
+    leadscore.api:create_app`` and gunicorn's ``leadscore.api:create_app()`` need no code.
+
+    Without an API key (``LEADSCORE_API_KEYS``) it refuses with :class:`ConfigError`, unless
+    ``insecure_no_auth``; then it logs, as a warning, that anyone may call.
+    """
     default = Limits()
     limits = Limits(
-        max_batch=max_batch or int(os.environ.get(MAX_BATCH_ENV, default.max_batch)),
-        max_body_bytes=max_body_bytes or int(os.environ.get(MAX_BODY_ENV, default.max_body_bytes)),
+        max_batch=_setting(max_batch, MAX_BATCH_ENV, default.max_batch, int),
+        max_body_bytes=_setting(max_body_bytes, MAX_BODY_ENV, default.max_body_bytes, int),
+        body_timeout_s=_setting(body_timeout, BODY_TIMEOUT_ENV, default.body_timeout_s, float),
     )
-    return Switchboard(str(model or os.environ.get(MODEL_ENV, DEFAULT_MODEL)), limits)
+    keys = Keys.from_env(insecure=insecure_no_auth)
+    if not keys.api:
+        log.warning(
+            "NO API KEY: every endpoint is open to anyone who can reach this server "
+            "(--insecure-no-auth); set LEADSCORE_API_KEYS unless the network is yours alone"
+        )
+    counting = _setting(metrics, METRICS_ENV, True, lambda v: v != "0")
+    uri = str(model or os.environ.get(MODEL_ENV, DEFAULT_MODEL))
+    return Switchboard(uri, limits, keys, Metrics() if counting else None)
+
+
+def _setting(given: T | None, variable: str, default: T, cast: Callable[[str], T]) -> T:
+    """An argument, else the environment variable's value, else the default."""
+    if given is not None:
+        return given
+    text = os.environ.get(variable)
+    return default if text is None else cast(text)
 
 
 def load_model(uri: str) -> LoadedModel:
@@ -74,10 +105,14 @@ def load_model(uri: str) -> LoadedModel:
 class Switchboard:
     """Passes each request to the current model's app; :meth:`reload` switches models."""
 
-    def __init__(self, uri: str, limits: Limits) -> None:
+    def __init__(self, uri: str, limits: Limits, keys: Keys, metrics: Metrics | None) -> None:
         self.uri = uri
         self.limits = limits
+        self.keys = keys
+        self.metrics = metrics
+        self.serving = False  # between the lifespan's startup and shutdown
         self.app = self._build()
+        self.observed = Observed(self._current, metrics)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
 
@@ -89,7 +124,10 @@ class Switchboard:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         else:
-            await self.app(scope, receive, send)
+            await self.observed(scope, receive, send)
+
+    async def _current(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
     async def reload(self) -> dict[str, Any]:
         """Load the model anew and serve it from the next request on; raises what loading
@@ -106,7 +144,16 @@ class Switchboard:
         return {"model_version": self.model_version, "previous": previous, "model": self.uri}
 
     def _build(self) -> FastAPI:
-        return scoring_app(load_model(self.uri), self.limits, reload=self.reload)
+        model = load_model(self.uri)
+        hooks = Hooks(
+            reload=self.reload,
+            scored=self.metrics.scored if self.metrics is not None else None,
+            ready=lambda: self.serving,
+        )
+        app = scoring_app(model, self.limits, keys=self.keys, hooks=hooks)
+        if self.metrics is not None:
+            self.metrics.serving(app.version)
+        return app
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -117,8 +164,10 @@ class Switchboard:
                 # collector's sight, a full collection no longer walks all of it, which stalled
                 # whichever request it fell on.
                 gc.freeze()
+                self.serving = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.serving = False
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -38,7 +38,9 @@ def _text(value: object) -> object:
 
 
 UtcDatetime = Annotated[datetime, BeforeValidator(_text), AfterValidator(_utc)]
-_TYPES: dict[str, Any] = {"text": str, "timestamp": UtcDatetime, "number": float}
+# JSON has no NaN or Infinity; Python's parser takes them, a number of a lead may not be one
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
+_TYPES: dict[str, Any] = {"text": str, "timestamp": UtcDatetime, "number": FiniteNumber}
 
 
 class Record(BaseModel):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from leadscore.cli.app import DEFAULT_PARAMS, OptPath, ParamsOpt, app, exit_on_error, verb
+from leadscore.cli.app import DEFAULT_PARAMS, SETTINGS, OptPath, ParamsOpt, app, exit_on_error, verb
 from leadscore.config import load_params
 from leadscore.errors import ConfigError
 from leadscore.scoring.options import ScoringOptions
@@ -166,38 +166,75 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes; each loads the model.")
     ] = 1,
+    insecure_no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-auth",
+            help="Serve without API keys (LEADSCORE_API_KEYS unset): anyone who reaches the "
+            "server may call it.",
+        ),
+    ] = False,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a request's headers may take.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a request's body may take.")
+    ] = 10.0,
+    metrics: Annotated[
+        bool, typer.Option(help="Count requests, latency and bands for GET /metrics.")
+    ] = True,
 ) -> None:
     """Serve the online scoring API (POST /score, POST /score/batch, GET /health, GET /model).
 
-    SIGHUP (or POST /admin/reload with LEADSCORE_ADMIN_KEY) loads the model anew, e.g. the
-    version a registry alias points to after `leadscore promote`, without dropping a request.
+    Every call but the health checks and /metrics needs a key of LEADSCORE_API_KEYS. SIGHUP (or
+    POST /admin/reload with LEADSCORE_ADMIN_KEY) loads the model anew, e.g. the version a
+    registry alias points to after `leadscore promote`, without dropping a request.
     """
     import uvicorn
 
     from leadscore.api import create_app
-    from leadscore.api.reload import MAX_BATCH_ENV, MAX_BODY_ENV, MODEL_ENV, SUPERVISOR_ENV
+    from leadscore.api.guard import INSECURE_ENV
+    from leadscore.api.protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
+    from leadscore.api.reload import (
+        BODY_TIMEOUT_ENV,
+        MAX_BATCH_ENV,
+        MAX_BODY_ENV,
+        METRICS_ENV,
+        MODEL_ENV,
+        SUPERVISOR_ENV,
+    )
+    from leadscore.logs import logging_config
 
-    with exit_on_error("serve"):  # a model that does not load: one line, before any worker
-        api = create_app(model, max_batch=max_batch, max_body_bytes=max_body_bytes)
+    settings = {
+        MODEL_ENV: model,
+        MAX_BATCH_ENV: str(max_batch),
+        MAX_BODY_ENV: str(max_body_bytes),
+        BODY_TIMEOUT_ENV: str(body_timeout),
+        METRICS_ENV: "1" if metrics else "0",
+        HEADER_TIMEOUT_ENV: str(header_timeout),
+        INSECURE_ENV: "1" if insecure_no_auth else "0",
+    }
+    os.environ.update(settings)  # read by the app factory, here and in each worker
+    with exit_on_error("serve"):  # a model that does not load, no key: one line, before workers
+        api = create_app()
+    server: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "http": HeaderTimeoutProtocol,
+        "log_config": logging_config(SETTINGS.log_format),
+        "access_log": False,  # the API logs each request itself, with its id
+    }
     if workers == 1:
-        uvicorn.run(api, host=host, port=port)
+        uvicorn.run(api, **server)
         return
     del api  # each worker loads its own, through the factory
-    os.environ.update(
-        {
-            MODEL_ENV: model,
-            MAX_BATCH_ENV: str(max_batch),
-            MAX_BODY_ENV: str(max_body_bytes),
-            SUPERVISOR_ENV: str(os.getpid()),
-        }
-    )
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
     uvicorn.run(
         "leadscore.api:create_app",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
         # a new worker is ready once its model is loaded (downloaded, for a registry URI): on a
         # busy machine that takes longer than uvicorn's 5 s, and a restart would give up
         timeout_worker_healthcheck=WORKER_READY_S,
+        **server,
     )

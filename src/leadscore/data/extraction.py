@@ -13,23 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import fsspec
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from leadscore.data.files import atomic_output
+from leadscore.data.delimited import read_csv_header
+from leadscore.data.files import atomic_output, file_sha256
 from leadscore.data.tables import (
     TableRef,
     duckdb_connection,
     parquet_file,
     python_type,
+    read_chunks,
     require,
     sql_engine,
     sql_table,
@@ -74,18 +73,13 @@ def arrow_batches(ref: TableRef, chunk_size: int) -> tuple[pa.Schema, Iterator[p
 
 def _csv_batches(ref: TableRef, chunk_size: int) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """Every column as text, only an empty cell missing: as :func:`read_chunks` reads a CSV."""
-    source = fsspec.open(ref.location, "rb").open()
-    header = pd.read_csv(fsspec.open(ref.location, "rb").open(), nrows=0).columns
-    reader = pacsv.open_csv(
-        source,
-        read_options=pacsv.ReadOptions(block_size=max(chunk_size * 64, 1 << 20)),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            null_values=[""],
-            strings_can_be_null=True,
-        ),
+    schema = pa.schema([(name, pa.string()) for name in read_csv_header(ref.location)])
+    batches = (
+        batch
+        for chunk in read_chunks(ref, chunk_size)
+        for batch in pa.Table.from_pandas(chunk, schema=schema, preserve_index=False).to_batches()
     )
-    return reader.schema, iter(reader)
+    return schema, batches
 
 
 def _sql_batches(ref: TableRef, chunk_size: int) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
@@ -112,11 +106,3 @@ def _arrow_type(column: sa.Column) -> pa.DataType:
     if kind is dt.datetime:
         return pa.timestamp("us", tz="UTC" if getattr(column.type, "timezone", False) else None)
     return _ARROW_TYPES.get(kind, pa.string()) if kind is not None else pa.string()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -3,6 +3,7 @@ JSON strictly as RFC 8259 has it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
+from leadscore.data.delimited import read_csv
 from leadscore.errors import InputError
 
 
@@ -22,9 +25,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
     if path.suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        return read_csv(str(path))
     raise InputError(f"{path}: unknown table format '{path.suffix}' (use .parquet or .csv)")
 
 
@@ -69,6 +75,15 @@ def _finite(value: Any) -> Any:
     if value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
         return None
     return value
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_json(path: str | Path) -> Any:

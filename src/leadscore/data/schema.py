@@ -119,7 +119,8 @@ def stable_ids(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
 
 def _as_text(values: pd.Series) -> pd.Series:
     if values.dtype.kind == "f":
-        whole = values.notna() & (values == np.floor(values))
+        # whole numbers without ".0"; inf and numbers past int64 stay as written (no cast fails)
+        whole = values.notna() & (values == np.floor(values)) & (values.abs() < 2**63)
         text = values.astype("str").where(~whole, values.where(whole).astype("Int64").astype("str"))
     else:
         text = values.astype("str").str.strip()

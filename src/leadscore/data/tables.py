@@ -15,26 +15,35 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import duckdb
 import fsspec
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from leadscore.errors import ConfigError, InputError, SchemaError
+from leadscore.data.delimited import read_csv_chunks, read_csv_header
+from leadscore.errors import ConfigError, InputError, LeadscoreError, SchemaError
 
 FILE_SUFFIXES = (".parquet", ".csv")
 IN_LIST_BATCH = 10_000  # ids per `IN (...)` query: well below every driver's parameter limit
 
 RowLookup = Callable[[Sequence[str]], pd.DataFrame]
+# what the libraries raise when a table cannot be read (or written): a file that is not what
+# its name says, a database that went away, a file another process holds
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    pa.ArrowException,
+    duckdb.Error,
+    sa.exc.SQLAlchemyError,
+)
 
 
 @dataclass(frozen=True)
@@ -101,28 +110,35 @@ def parse_table_uri(uri: str | Path) -> TableRef:
 def count_rows(ref: TableRef) -> int | None:
     """Rows in the table, when that is cheap to know (not for CSV); for progress and summaries."""
     require(ref)
-    if ref.kind == "parquet":
-        return parquet_file(ref).metadata.num_rows
     if ref.kind == "csv":
         return None
-    if ref.kind == "duckdb":
-        cursor = duckdb_connection(ref.location).cursor()
-        row = cursor.execute(f"SELECT count(*) FROM {_q(ref)}").fetchone()
-        return int(row[0]) if row else 0
-    with sql_engine(ref.location).connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(sql_table(ref))).scalar_one()
+    with unreadable(ref):
+        if ref.kind == "parquet":
+            return parquet_file(ref).metadata.num_rows
+        if ref.kind == "duckdb":
+            cursor = duckdb_connection(ref.location).cursor()
+            row = cursor.execute(f"SELECT count(*) FROM {_q(ref)}").fetchone()
+            return int(row[0]) if row else 0
+        with sql_engine(ref.location).connect() as conn:
+            query = sa.select(sa.func.count()).select_from(sql_table(ref))
+            return conn.execute(query).scalar_one()
 
 
 def read_chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
-    """The table's rows, ``chunk_size`` at a time, in storage order. CSV cells are read as text."""
+    """The table's rows, ``chunk_size`` at a time, in storage order. CSV cells are read as text,
+    strictly (see :mod:`leadscore.data.delimited`). A table that stops being readable half-way
+    is an :class:`InputError` too."""
     require(ref)
+    with unreadable(ref):
+        yield from _chunks(ref, chunk_size)
+
+
+def _chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
     if ref.kind == "parquet":
         for batch in parquet_file(ref).iter_batches(batch_size=chunk_size):
             yield batch.to_pandas()
     elif ref.kind == "csv":
-        yield from pd.read_csv(
-            ref.location, dtype=str, keep_default_na=False, na_values=[""], chunksize=chunk_size
-        )
+        yield from read_csv_chunks(ref.location, chunk_size)
     elif ref.kind == "duckdb":
         relation = duckdb_connection(ref.location).cursor().sql(f"SELECT * FROM {_q(ref)}")
         for batch in relation.to_arrow_reader(chunk_size):
@@ -133,6 +149,30 @@ def read_chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
         with engine.connect().execution_options(stream_results=streaming) as conn:
             query = sa.select(sql_table(ref))
             yield from pd.read_sql_query(query, conn, chunksize=chunk_size)
+
+
+def unreadable(ref: TableRef) -> AbstractContextManager[None]:
+    """What the storage libraries raise while reading ``ref``, as one :class:`InputError` line
+    (exit code 3) that names the table and the reason."""
+    return as_error(ref, InputError, "cannot be read")
+
+
+@contextmanager
+def as_error(ref: TableRef, kind: type[LeadscoreError], what: str) -> Iterator[None]:
+    try:
+        yield
+    except LeadscoreError:
+        raise
+    except STORAGE_ERRORS as exc:
+        raise kind(f"{ref}: {what} ({storage_reason(exc)})") from exc
+
+
+def storage_reason(exc: BaseException) -> str:
+    """The first line of a storage library's error, without SQLAlchemy's advice link."""
+    original = getattr(exc, "orig", None) or exc
+    text = getattr(original, "strerror", None) or str(original) or type(original).__name__
+    first = text.strip().splitlines()[0] if text.strip() else type(original).__name__
+    return f"{type(original).__name__}: {first}"[:300]
 
 
 def read_all(ref: TableRef) -> pd.DataFrame:
@@ -152,15 +192,21 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
     require(ref)
     if ref.kind == "csv":
         with TemporaryDirectory(prefix="leadscore-") as tmp:
-            converted = _csv_to_parquet(Path(ref.location), Path(tmp) / "events.parquet")
+            converted = _csv_to_parquet(ref.location, Path(tmp) / "events.parquet")
             with row_lookup(converted, column) as found:
                 yield found
         return
-    if ref.kind == "parquet":
-        lookup = parquet_lookup([ref.location], column)
-    else:
-        lookup = (_duckdb_lookup if ref.kind == "duckdb" else _sql_lookup)(ref, column)
-    yield lookup, count_rows(ref)
+    with unreadable(ref):
+        if ref.kind == "parquet":
+            lookup = parquet_lookup([ref.location], column)
+        else:
+            lookup = (_duckdb_lookup if ref.kind == "duckdb" else _sql_lookup)(ref, column)
+
+    def guarded(ids: Sequence[str]) -> pd.DataFrame:
+        with unreadable(ref):
+            return lookup(ids)
+
+    yield guarded, count_rows(ref)
 
 
 def _duckdb_lookup(ref: TableRef, column: str) -> RowLookup:
@@ -242,14 +288,18 @@ def parquet_file(ref: TableRef) -> pq.ParquetFile:
 def require(ref: TableRef) -> None:
     """Fail with "unreadable input" (exit code 3) before any work when a table is not there."""
     if ref.kind in ("parquet", "csv"):
-        filesystem, path = fsspec.core.url_to_fs(ref.location)
-        if not filesystem.exists(path):
-            raise InputError(f"{ref}: no such file")
+        with unreadable(ref):
+            filesystem, path = fsspec.core.url_to_fs(ref.location)
+            if not filesystem.exists(path):
+                raise InputError(f"{ref}: no such file")
+            if filesystem.isdir(path):
+                raise InputError(f"{ref}: a folder, not a {ref.kind} file")
         return
     if ref.kind == "duckdb":
-        if not Path(ref.location).exists():
+        if not Path(ref.location).is_file():
             raise InputError(f"{ref}: no such DuckDB file")
-        tables = duckdb_connection(ref.location).cursor().execute("SHOW TABLES").fetchall()
+        with unreadable(ref):
+            tables = duckdb_connection(ref.location).cursor().execute("SHOW TABLES").fetchall()
         if (ref.table,) not in tables:
             raise InputError(f"{ref}: no table '{ref.table}' in the DuckDB file")
         return
@@ -267,16 +317,12 @@ def _require_column(ref: TableRef, column: str, columns: Sequence[str]) -> None:
         raise SchemaError(f"{ref}: no column '{column}' (found: {', '.join(columns)})")
 
 
-def _csv_to_parquet(source: Path, target: Path) -> TableRef:
+def _csv_to_parquet(source: str, target: Path) -> TableRef:
     """Stream a CSV into Parquet with every column as text, as :func:`read_chunks` reads it."""
-    header = pd.read_csv(source, nrows=0).columns
-    options = pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in header}, strings_can_be_null=True
-    )
-    reader = pacsv.open_csv(source, convert_options=options)
-    with pq.ParquetWriter(target, reader.schema) as out:
-        for batch in reader:
-            out.write_batch(batch)
+    schema = pa.schema([(name, pa.string()) for name in read_csv_header(source)])
+    with pq.ParquetWriter(target, schema) as out:
+        for chunk in read_csv_chunks(source, 100_000):
+            out.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
     return TableRef("parquet", str(target))
 
 
@@ -308,7 +354,26 @@ def duckdb_connection(path: str) -> duckdb.DuckDBPyConnection:
 
 @functools.cache
 def sql_engine(url: str) -> sa.Engine:
-    return sa.create_engine(url)
+    """The engine of a database URL; for SQLite, one whose transactions hold DDL too.
+
+    Python's sqlite3 driver begins a transaction only before INSERT, UPDATE or DELETE and
+    commits before anything else, so a ``DROP TABLE`` would be done at once, whatever happens
+    to the transaction after it. SQLAlchemy's recipe for the driver hands the transaction to
+    SQLite itself: the driver emits nothing, and each SQLAlchemy transaction begins with
+    ``BEGIN``, so a failed publish is rolled back whole, DDL included.
+    """
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def sql_table(ref: TableRef) -> sa.Table:

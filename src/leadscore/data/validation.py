@@ -17,6 +17,7 @@ from leadscore.config import ORDER_COLUMN, SchemaConfig
 from leadscore.data.files import dumps_json
 from leadscore.data.labels import decode_label, outcome_labels
 from leadscore.data.schema import (
+    LABEL_ROLES,
     events_to_canonical,
     lead_key,
     leads_to_canonical,
@@ -86,23 +87,33 @@ def validate_leads(
     future_tolerance_hours: float,
     seen: SeenIds | None = None,
     outcomes: pd.DataFrame | None = None,
+    labels: bool = True,
 ) -> ValidationResult:
     """Check a leads table; duplicates keep their earliest row, later copies are quarantined.
 
     ``seen`` holds the leads kept from earlier chunks of the same table: their copies here are
     duplicates too (the copy read first wins), and this chunk's valid leads are added to it.
     ``outcomes`` is the table ``schema.outcomes`` maps, when the label lives there.
+
+    With ``labels`` False (scoring), the label columns are not inputs: they are neither required
+    nor checked, and a blank or malformed label leaves its lead to be scored. Training needs
+    them, so there a label that is not declared quarantines its row.
     """
     if raw.empty:
         raise EmptyInputError("leads table is empty: there is nothing to validate or score")
-    leads = leads_to_canonical(raw, schema)
+    text, binary = _text_cells(raw, {*schema.roles_by_column(), *schema.id_from})
+    leads = leads_to_canonical(text, schema)
+    if not labels:
+        leads = leads.drop(columns=[c for c in LABEL_ROLES if c in leads])
     reason = pd.Series(pd.NA, index=leads.index, dtype="object")
+    _flag_each(reason, binary)
     _flag(reason, _blank(leads["lead_id"]), "missing_lead_id")
     leads["lead_id"] = leads["lead_id"].astype("str")
     limit = now + pd.Timedelta(hours=future_tolerance_hours)
     if "created_at" in leads:
         _check_timestamp(leads, "created_at", reason, limit, schema=schema, table="leads")
-    _check_label(raw, leads, reason, schema=schema, outcomes=outcomes)
+    if labels:
+        _check_label(text, leads, reason, schema=schema, outcomes=outcomes)
     if schema.order_by:
         _check_order(leads, reason, schema)
     for name, column in {**schema.numeric, **schema.engagement_columns}.items():
@@ -189,8 +200,10 @@ def validate_events(
     future_tolerance_hours: float,
 ) -> ValidationResult:
     """Check an event log against the valid leads; an empty log is valid (no engagement yet)."""
-    events = events_to_canonical(raw, schema)
+    text, binary = _text_cells(raw, set(schema.events.values()))
+    events = events_to_canonical(text, schema)
     reason = pd.Series(pd.NA, index=events.index, dtype="object")
+    _flag_each(reason, binary)
     _flag(reason, _blank(events["lead_id"]), "missing_lead_id")
     events["lead_id"] = events["lead_id"].astype("str")
     limit = now + pd.Timedelta(hours=future_tolerance_hours)
@@ -270,6 +283,35 @@ def _check_timestamp(
     _flag(reason, frame[role] > limit, f"{role}_in_future")
 
 
+def _text_cells(raw: pd.DataFrame, used: set[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """``raw`` with the bytes of its binary cells (a BLOB, a Parquet binary column) in the
+    columns it ``used`` read as UTF-8 text, and a label per row: ``not_text:<column>`` for the
+    first cell that is not UTF-8 (made missing here, so nothing downstream trips on it)."""
+    labels = pd.Series(pd.NA, index=raw.index, dtype="object")
+    decoded: dict[str, pd.Series] = {}
+    for column in [c for c in raw.columns if c in used and raw[c].dtype == object]:
+        values = raw[column]
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            continue  # the common case: text already, checked at C speed
+        text = values.map(_utf8)
+        bad = text.map(lambda v: v is _NOT_TEXT)
+        labels[bad.to_numpy() & labels.isna().to_numpy()] = f"not_text:{column}"
+        decoded[column] = text.where(~bad, None)
+    return (raw.assign(**decoded) if decoded else raw), labels
+
+
+_NOT_TEXT = object()
+
+
+def _utf8(value: object) -> object:
+    if isinstance(value, bytes | bytearray | memoryview):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return _NOT_TEXT
+    return value
+
+
 def _to_number(frame: pd.DataFrame, name: str, column: str, reason: pd.Series) -> None:
     given = ~_blank(frame[name])
     frame[name] = pd.to_numeric(frame[name], errors="coerce")
@@ -279,6 +321,12 @@ def _to_number(frame: pd.DataFrame, name: str, column: str, reason: pd.Series) -
 def _flag(reason: pd.Series, mask: pd.Series, label: str) -> None:
     """Give ``label`` to rows that fail and have no earlier reason (first failure wins)."""
     reason[np.asarray(mask.fillna(False), dtype=bool) & reason.isna().to_numpy()] = label
+
+
+def _flag_each(reason: pd.Series, labels: pd.Series) -> None:
+    """Give each row its own label (NA: none), unless it has an earlier reason."""
+    new = labels.notna().to_numpy() & reason.isna().to_numpy()
+    reason[new] = labels[new].to_numpy()
 
 
 def _blank(values: pd.Series) -> pd.Series:

@@ -19,7 +19,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
-from leadscore.data.files import read_json
+from leadscore.data.files import file_sha256, read_json
 from leadscore.errors import InputError, LeadscoreError
 from leadscore.scoring.bundle import METADATA_FILE
 from leadscore.scoring.inputs import read_rows
@@ -96,8 +96,13 @@ def bundle_path(artifact: str | Path) -> Path:
 
 
 def load_bundle(bundle: Path) -> Scorer:
-    """Build the scorer from an artifact's bundle, warning when library versions differ."""
+    """Build the scorer from an artifact's bundle, warning when library versions differ.
+
+    Each file must be the one exported (its SHA-256 as recorded in the metadata): a model.txt
+    cut short would otherwise reach LightGBM's parser, which can abort the whole process.
+    """
     metadata = read_json(bundle / METADATA_FILE)
+    check_files(bundle, metadata.get("files"))
     here = library_versions()
     mismatched = {
         lib: (wanted, here[lib])
@@ -112,6 +117,31 @@ def load_bundle(bundle: Path) -> Scorer:
             stacklevel=2,
         )
     return Scorer.load(bundle, model_version=metadata["model_version"])
+
+
+def check_files(bundle: Path, recorded: dict[str, str] | None) -> None:
+    """Raise :class:`InputError` unless every file recorded at export is there, unchanged.
+
+    An artifact exported before the checksums were recorded is loaded unchecked, with a
+    warning.
+    """
+    if recorded is None:
+        warnings.warn(
+            f"{bundle}: exported without checksums, so its files are not checked; export it "
+            "again to have them checked",
+            stacklevel=3,
+        )
+        return
+    for name, digest in recorded.items():
+        path = bundle / name
+        if not path.is_file():
+            raise InputError(f"{bundle}: {name} is missing from the exported model")
+        if file_sha256(path) != digest:
+            raise InputError(
+                f"{bundle}: {name} is not the file that was exported (its SHA-256 differs "
+                "from the one recorded then): the copy is damaged or was changed; export or "
+                "download the model again"
+            )
 
 
 def library_versions() -> dict[str, str | None]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.files import write_json
+from leadscore.data.staging import database_file, safe_name
 from leadscore.data.tables import RowLookup, TableRef, count_rows, read_chunks, row_lookup
 from leadscore.data.validation import (
     QUARANTINE_COLUMNS,
@@ -31,7 +32,7 @@ from leadscore.monitoring.runs import record_run
 from leadscore.progress import progress
 from leadscore.scoring.drift import bin_counts, psi
 from leadscore.scoring.options import ScoringOptions
-from leadscore.scoring.scorer import SCORE_COLUMNS, TOP_BAND, Scorer
+from leadscore.scoring.scorer import SCORE_DTYPES, TOP_BAND, Scorer
 
 log = logging.getLogger(__name__)
 FUTURE_TOLERANCE_HOURS = 0.0  # at scoring time, nothing may come from after the as-of moment
@@ -80,13 +81,14 @@ def score_tables(
     """
     total = count_rows(leads)
     tally = Tally()
-    empty_scores = pd.DataFrame({c: pd.Series(dtype="str") for c in SCORE_COLUMNS})
-    empty_quarantine = pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
-    scores_out = open_writer(out, empty_scores, key="lead_id")
-    quarantine_out = open_writer(out.sibling(QUARANTINE_SUFFIX), empty_quarantine, key=None)
     event_column = scorer.schema.events.get("lead_id", "lead_id")
     with ExitStack() as stack:
+        # both outputs are locked and checked writable before any lead is read
+        scores_out = open_writer(out, empty_scores(), key="lead_id")
         stack.callback(scores_out.discard)  # after a commit there is nothing left to discard
+        quarantine_out = open_writer(
+            out.sibling(QUARANTINE_SUFFIX), empty_quarantine(), key=None, personal=True
+        )
         stack.callback(quarantine_out.discard)
         lookup, events_total = (
             stack.enter_context(row_lookup(events, event_column)) if events else (None, 0)
@@ -110,6 +112,16 @@ def score_tables(
         record_run(summary, tally.scores, out=out, model_version=scorer.model_version,
                    options=options)  # fmt: skip
     return summary
+
+
+def empty_scores() -> pd.DataFrame:
+    """The scores table without a row, its columns typed as scored rows are."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in SCORE_DTYPES.items()})
+
+
+def empty_quarantine() -> pd.DataFrame:
+    """The quarantine without a row."""
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
 
 
 def summarize(
@@ -156,6 +168,7 @@ def score_chunk(
         now=as_of,
         future_tolerance_hours=FUTURE_TOLERANCE_HOURS,
         seen=tally.seen,
+        labels=False,  # labels are not scoring inputs: an unlabelled export scores
     )
     rejected = [leads.quarantine]
     events = None
@@ -214,8 +227,12 @@ def check_drift(
 
 
 def drift_path(out: TableRef) -> Path:
-    """The drift JSON beside a file output, or ``<table>_drift.json`` in the working folder."""
+    """The drift JSON beside the output: beside a file (or folder), beside a DuckDB or SQLite
+    database file as ``<table>_drift.json``, or so in the working folder for a database server.
+    A table's name never leads out of that folder (``../x`` is written as ``..%2Fx``)."""
     if out.kind in ("parquet", "csv"):
         path = Path(out.location)
         return path.with_name(f"{path.stem}_drift.json")
-    return Path(f"{out.table}_drift.json")
+    database = database_file(out)
+    folder = database.parent if database is not None else Path()
+    return folder / f"{safe_name(out.name)}_drift.json"

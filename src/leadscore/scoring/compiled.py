@@ -15,7 +15,6 @@ Otherwise the scorer warns why and predicts with the Booster: slower, never wron
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 import lightgbm as lgb
 import numpy as np
 
+from leadscore.data.files import file_sha256
 from leadscore.modeling.booster import probabilities
 from leadscore.scoring.bundle import COMPILED_DIR
 
@@ -85,7 +85,7 @@ def compile_booster(model_file: Path, sample: np.ndarray, *, out_dir: Path) -> d
     forest.compile(cache=str(out_dir / OBJECT_FILE), target_cpu=GENERIC_CPU, target_cpu_features="")
     np.save(out_dir / SAMPLE_FILE, np.ascontiguousarray(sample, dtype=np.float64))
     info = {
-        "model_sha256": _sha256(model_file),
+        "model_sha256": file_sha256(model_file),
         "target_triple": llvm.get_process_triple(),
         "target_cpu": GENERIC_CPU,
         "lleaves": version("lleaves"),
@@ -117,7 +117,7 @@ def _load_checked(folder: Path, booster: lgb.Booster, model_file: Path) -> Compi
     import llvmlite.binding as llvm
 
     info = json.loads((folder / INFO_FILE).read_text())
-    if info["model_sha256"] != _sha256(model_file):
+    if info["model_sha256"] != file_sha256(model_file):
         raise ValueError("it was compiled from another model.txt")
     if info["target_triple"] != llvm.get_process_triple():
         raise ValueError(f"it was compiled for {info['target_triple']}")
@@ -134,7 +134,3 @@ def _load_checked(folder: Path, booster: lgb.Booster, model_file: Path) -> Compi
     if not gap <= TOLERANCE:
         raise ValueError(f"it differs from the Booster by {gap:.3g} on its check rows")
     return model
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -29,9 +29,10 @@ import pandas as pd
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from leadscore.data.partitions import check_partitioned, events_files, read_partitions
+from leadscore.data.staging import STAGING, Place, acquire, lock_path
 from leadscore.data.tables import TableRef, parquet_lookup, read_chunks
-from leadscore.data.validation import QUARANTINE_COLUMNS, SeenIds
-from leadscore.data.writers import STAGING, open_writer
+from leadscore.data.validation import SeenIds
+from leadscore.data.writers import open_writer, unwritable
 from leadscore.errors import EmptyInputError
 from leadscore.monitoring.runs import record_run
 from leadscore.progress import progress
@@ -40,11 +41,13 @@ from leadscore.scoring.batch import (
     QUARANTINE_SUFFIX,
     Tally,
     check_drift,
+    empty_quarantine,
+    empty_scores,
     score_chunk,
     summarize,
 )
 from leadscore.scoring.options import ScoringOptions
-from leadscore.scoring.scorer import SCORE_COLUMNS, Scorer
+from leadscore.scoring.scorer import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,11 @@ def score_partitioned(
     scorer = load_scorer(artifact)  # here too: the schema, the drift profile, an early failure
     plan = _plan(scorer, leads, events, out)
     with ExitStack() as stack:
+        for target in plan.targets:  # one run at a time writes these folders
+            ref = TableRef("parquet", str(target))
+            with unwritable(ref):
+                lock = acquire(ref, Place(_staging(target), lock_path(target)))
+            stack.callback(lock.release)
         for folder in plan.staged:
             shutil.rmtree(folder, ignore_errors=True)  # left by a run that was killed
             folder.mkdir(parents=True)
@@ -204,12 +212,19 @@ def _score_partition(
     scorer = loaded.scorer
     column = scorer.schema.events.get("lead_id", "lead_id")
     lookup = parquet_lookup(task.events, column) if task.events else None
-    empty_scores = pd.DataFrame(columns=SCORE_COLUMNS)  # never written (see below)
-    empty_quarantine = pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
     Path(task.scores).parent.mkdir(parents=True, exist_ok=True)
     Path(task.quarantine).parent.mkdir(parents=True, exist_ok=True)
-    scores_out = open_writer(TableRef("parquet", task.scores), empty_scores, key=None)
-    quarantine_out = open_writer(TableRef("parquet", task.quarantine), empty_quarantine, key=None)
+    # the run holds the lock of the folders these files are staged in
+    scores_out = open_writer(
+        TableRef("parquet", task.scores), empty_scores(), key=None, exclusive=False
+    )
+    quarantine_out = open_writer(
+        TableRef("parquet", task.quarantine),
+        empty_quarantine(),
+        key=None,
+        personal=True,
+        exclusive=False,
+    )
     tally = Tally()
     try:
         for chunk in read_chunks(TableRef("parquet", task.leads), chunk_size):

@@ -43,7 +43,7 @@ def read_rows(rows: pd.DataFrame, schema: SchemaConfig, *, now: pd.Timestamp) ->
     moments = _moments(rows, now)
     leads_raw = _complete(rows.drop(columns=[AS_OF, EVENTS], errors="ignore"), schema)
     checked = validate_leads(
-        leads_raw, schema=schema, now=moments.max(), future_tolerance_hours=0.0
+        leads_raw, schema=schema, now=moments.max(), future_tolerance_hours=0.0, labels=False
     )
     _refuse(checked, "lead")
     leads = checked.valid

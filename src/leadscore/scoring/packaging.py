@@ -3,7 +3,6 @@ drift checks, the input schema, and the MLflow pyfunc folder around the bundle."
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import shutil
 import subprocess
@@ -17,11 +16,11 @@ from packaging.requirements import Requirement
 
 import leadscore
 from leadscore.config import Params, SchemaConfig
-from leadscore.data.files import read_json
+from leadscore.data.files import file_sha256, read_json
 from leadscore.modeling.booster import gain_importance
 from leadscore.scoring import contract, signature
 from leadscore.scoring.artifact import BUNDLE, library_versions
-from leadscore.scoring.bundle import BOOSTER_FILE, COMPILED_DIR, FEATURES_FILE
+from leadscore.scoring.bundle import BOOSTER_FILE, COMPILED_DIR, FEATURES_FILE, METADATA_FILE
 from leadscore.scoring.compiled import compile_booster
 from leadscore.scoring.drift import profile
 from leadscore.scoring.scorer import Scorer
@@ -61,9 +60,16 @@ def drift_reference(bundle: Path, features: pd.DataFrame) -> dict:
 
 
 def metadata(
-    params: Params, *, run_id: str, fingerprint: str, metrics: dict, compiled: dict
+    params: Params,
+    *,
+    run_id: str,
+    fingerprint: str,
+    metrics: dict,
+    compiled: dict,
+    files: dict[str, str],
 ) -> dict:
-    """What the artifact says about itself: version, provenance, settings and held-out figures."""
+    """What the artifact says about itself: version, provenance, settings, held-out figures and
+    the SHA-256 of each of its bundle's files (see :func:`bundle_checksums`)."""
     return {
         "model_version": f"{run_id[:12]}-{fingerprint[:8]}",
         "mlflow_run_id": run_id,
@@ -73,6 +79,18 @@ def metadata(
         "params": params.model_dump(by_alias=True, mode="json"),
         "metrics": metrics,
         "compiled": compiled,
+        "files": files,
+    }
+
+
+def bundle_checksums(bundle: Path) -> dict[str, str]:
+    """The SHA-256 of every file of the bundle but its metadata, by path inside the bundle:
+    every load checks them (see :func:`leadscore.scoring.artifact.load_bundle`), so a damaged
+    or altered file is refused before a library reads it."""
+    return {
+        path.relative_to(bundle).as_posix(): file_sha256(path)
+        for path in sorted(bundle.rglob("*"))
+        if path.is_file() and path.name != METADATA_FILE
     }
 
 
@@ -140,15 +158,6 @@ def save_artifact(spec: dict, out_dir: Path) -> None:
     """Write the artifact folder afresh (nothing of an earlier export is left in it)."""
     shutil.rmtree(out_dir, ignore_errors=True)
     mlflow.pyfunc.save_model(str(out_dir), **spec)
-
-
-def file_fingerprint(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def git_commit() -> str:

@@ -42,20 +42,23 @@ from leadscore.scoring.bundle import (
 from leadscore.scoring.compiled import ONE_THREAD_BELOW, BoosterPredictor, Predictor, load_predictor
 from leadscore.scoring.reasons import Signals, explain
 
-SCORE_COLUMNS: tuple[str, ...] = (
-    "lead_id",
-    "as_of",
-    "probability",
-    "score",
-    "model_probability",
-    "fit_score",
-    "fit_grade",
-    "band",
-    "reasons",
-    "fit_rules",
-    "model_version",
-    "scored_at",
-)
+# the scores table's columns and their types (those of a scored row: a table without a row, on
+# a night whose every lead was rejected, has them too)
+SCORE_DTYPES: dict[str, str] = {
+    "lead_id": "str",
+    "as_of": "datetime64[us, UTC]",
+    "probability": "float64",
+    "score": "int64",
+    "model_probability": "float64",
+    "fit_score": "float64",
+    "fit_grade": "str",
+    "band": "str",
+    "reasons": "str",
+    "fit_rules": "str",
+    "model_version": "str",
+    "scored_at": "datetime64[us, UTC]",
+}
+SCORE_COLUMNS: tuple[str, ...] = tuple(SCORE_DTYPES)
 TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run writes
 # scoring moments: one for every lead, one per lead, or naive UTC datetime64 (online)
 Moments: TypeAlias = pd.Timestamp | pd.Series | np.ndarray

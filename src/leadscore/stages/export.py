@@ -7,7 +7,7 @@ from pathlib import Path
 import mlflow
 
 from leadscore.config import ExportConfig, Params
-from leadscore.data.files import read_json, read_table, write_json
+from leadscore.data.files import file_sha256, read_json, read_table, write_json
 from leadscore.scoring import packaging
 from leadscore.scoring.bundle import DRIFT_FILE, INPUT_SCHEMA_FILE, METADATA_FILE
 from leadscore.tracking import dvc_lock_tags, flatten, log_and_register, resume_run
@@ -26,16 +26,18 @@ def run(
     out_dir: Path,
 ) -> dict:
     features = read_table(features_path)
+    compiled = packaging.compile_bundle(bundle_dir, features)
+    write_json(packaging.drift_reference(bundle_dir, features), bundle_dir / DRIFT_FILE)
+    write_json(packaging.input_schema(bundle_dir), bundle_dir / INPUT_SCHEMA_FILE)
     metadata = packaging.metadata(
         params,
         run_id=read_json(run_file)["run_id"],
-        fingerprint=packaging.file_fingerprint(features_path),
+        fingerprint=file_sha256(features_path),
         metrics=read_json(metrics_path),
-        compiled=packaging.compile_bundle(bundle_dir, features),
+        compiled=compiled,
+        files=packaging.bundle_checksums(bundle_dir),  # last: every other file is written
     )
     write_json(metadata, bundle_dir / METADATA_FILE)
-    write_json(packaging.drift_reference(bundle_dir, features), bundle_dir / DRIFT_FILE)
-    write_json(packaging.input_schema(bundle_dir), bundle_dir / INPUT_SCHEMA_FILE)
     events = read_table(events_path) if events_path is not None else None
     example = packaging.input_example(bundle_dir, features, read_table(leads_path), events)
     spec = packaging.pyfunc_spec(bundle_dir, example=example)
