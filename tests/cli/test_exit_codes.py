@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -198,8 +199,32 @@ def test_the_exit_code_table_is_exactly_what_the_code_does(project, leads, tmp_p
                   project_copy, promote_env, check=False)  # fmt: skip
     seen[7] = refused.returncode
     _one_error_line(refused, "promote")
+    signal = _retrain_signal(tmp_path, env, margin)
+    seen[9] = signal.returncode
+    _one_error_line(signal, "monitor")
     seen[1] = _unexpected_error(monkeypatch, tmp_path, root, good)
     assert seen == {code: code for code in documented}
+
+
+def _retrain_signal(folder: Path, env: dict, params: dict) -> subprocess.CompletedProcess:
+    """`monitor` on the night scored for code 0, against outcomes drawn at random (seeded): the
+    realized ROC-AUC of a coin toss is below the threshold, the retrain signal."""
+    scores = pd.read_parquet(folder / "s0.parquet")
+    rng = np.random.default_rng(0)
+    converted = rng.random(len(scores)) < 0.5
+    at = pd.Timestamp(AS_OF, tz="UTC") + pd.Timedelta(days=5)
+    pd.DataFrame(
+        {
+            "lead_id": scores["lead_id"],
+            "converted": converted.astype("int8"),
+            "converted_at": pd.Series(at, index=scores.index).where(converted),
+        }
+    ).to_parquet(folder / "outcomes.parquet")
+    watch = params | {"monitor": {"min_roc_auc": 0.9, "min_leads": 20}}
+    (folder / "monitor.yaml").write_text(yaml.safe_dump(watch))
+    argv = ["leadscore", "monitor", "--scores", "s0.parquet", "--outcomes", "outcomes.parquet",
+            "--out", "monitoring", "--as-of", "2027-01-01", "--params", "monitor.yaml"]  # fmt: skip
+    return run(argv, folder, env, check=False)
 
 
 def _register_again_as_candidate(tracking_uri: str) -> None:
