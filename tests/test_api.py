@@ -319,6 +319,25 @@ def test_json_numbers_json_has_not_are_refused_without_echo(project, server):
         assert lead["email"] not in answer.text and "NaN" not in answer.text
 
 
+def test_times_past_the_calendar_s_ends_are_refused_not_a_server_error(project, server):
+    """Schemathesis found it: a time whose UTC moment falls outside years 1-9999 made Python's
+    ``astimezone`` raise OverflowError inside validation, a 500."""
+    _, bodies = _requests_for(project[0], 1, AS_OF)
+    lead = bodies[0]["lead"]
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        for body in ({"lead": lead, "as_of": moment}, {"lead": {**lead, "created_at": moment}}):
+            answer = requests.post(f"{server}/score", json=body, headers=AUTH, timeout=10)
+            assert answer.status_code == 422, (moment, answer.status_code, answer.text)
+            batch = requests.post(
+                f"{server}/score/batch", json={"leads": [body]}, headers=AUTH, timeout=10
+            )
+            assert batch.status_code == 422, (moment, batch.status_code, batch.text)
+    for created, as_of in [("0001-01-02T00:00:00Z", "0001-01-03T00:00:00Z"), (AS_OF, "9999-12-31")]:
+        body = {"lead": {**lead, "created_at": created}, "as_of": as_of}
+        answer = requests.post(f"{server}/score", json=body, headers=AUTH, timeout=10)
+        assert answer.status_code == 200, (created, as_of, answer.status_code, answer.text)
+
+
 def test_slow_headers_and_slow_bodies_are_cut_off(server):
     """Finding 6: slow bodies were held without a timeout (the module's server: 2 s each)."""
     host, port = server.removeprefix("http://").split(":")

@@ -26,8 +26,14 @@ from leadscore.scoring.contract import InputColumn, lead_columns, nested_event_c
 
 
 def _utc(moment: datetime) -> datetime:
-    """Naive times are taken as UTC, as the batch path reads them."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """Naive times are taken as UTC, as the batch path reads them; a moment whose UTC time falls
+    outside years 1-9999 is a bad value (a 422), not Python's OverflowError (a 500)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time in UTC is outside years 1-9999") from None
 
 
 def _text(value: object) -> object:
