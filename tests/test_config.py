@@ -67,7 +67,11 @@ def test_horizons_must_agree_only_where_the_demo_generates(tmp_path):
 
 def test_the_truth_is_kept_at_the_snapshot_ages_featurize_uses(tmp_path):
     with pytest.raises(ConfigError, match=r"generate\.snapshot_ages_days"):
-        load_params(write(tmp_path, "featurize:\n  snapshot_ages_days: [0, 3]\n"))
+        load_params(
+            write(tmp_path, "generate:\n  seed: 1\nfeaturize:\n  snapshot_ages_days: [0, 3]\n")
+        )
+    own_table = load_params(write(tmp_path, "featurize:\n  snapshot_ages_days: [0, 3]\n"))
+    assert own_table.generate is None  # no demo generator, nothing to agree with
     both = "generate:\n  snapshot_ages_days: [3, 0]\nfeaturize:\n  snapshot_ages_days: [0, 3]\n"
     assert load_params(write(tmp_path, both)).generate.snapshot_ages_days == (0.0, 3.0)
 
