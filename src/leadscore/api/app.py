@@ -112,21 +112,7 @@ def scoring_app(model: LoadedModel, limits: Limits, *, keys: Keys, hooks: Hooks)
     about = model.about | {"input_schema": input_schema(scorer.schema)}
     count = hooks.scored or (lambda bands: None)
 
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "model_version": scorer.model_version}
-
-    @app.get("/health/live")
-    async def live() -> dict[str, str]:
-        """The process answers (restart it when this fails)."""
-        return {"status": "live"}
-
-    @app.get("/health/ready", responses=NOT_READY)
-    async def ready() -> Any:
-        """A model is loaded and the server takes requests (send it traffic when this is 200)."""
-        if not hooks.ready():
-            return JSONResponse({"detail": "not serving: shutting down"}, status_code=503)
-        return {"status": "ready", "model_version": scorer.model_version}
+    _health_routes(app, scorer.model_version, hooks)
 
     @app.get("/model", **guarded)
     def model_info() -> dict[str, Any]:
@@ -153,20 +139,45 @@ def scoring_app(model: LoadedModel, limits: Limits, *, keys: Keys, hooks: Hooks)
         return rows
 
     if hooks.reload is not None and keys.admin:
-        reload = hooks.reload
-        admin: dict[str, Any] = {
-            "dependencies": [Depends(_key_check(keys.admin, ADMIN_KEY_HEADER))],
-            "responses": UNAUTHORISED | NOT_RELOADED,
-        }
-
-        @app.post("/admin/reload", **admin)
-        async def reload_model() -> dict[str, Any]:
-            try:
-                return await reload()
-            except LeadscoreError as exc:
-                raise HTTPException(409, f"{exc}; the model served is unchanged") from exc
-
+        _admin_routes(app, hooks.reload, keys.admin)
     return app
+
+
+def _health_routes(app: FastAPI, model_version: str, hooks: Hooks) -> None:
+    """Open routes for load balancers and orchestrators: no key, no body."""
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "model_version": model_version}
+
+    @app.get("/health/live")
+    async def live() -> dict[str, str]:
+        """The process answers (restart it when this fails)."""
+        return {"status": "live"}
+
+    @app.get("/health/ready", responses=NOT_READY)
+    async def ready() -> Any:
+        """A model is loaded and the server takes requests (send it traffic when this is 200)."""
+        if not hooks.ready():
+            return JSONResponse({"detail": "not serving: shutting down"}, status_code=503)
+        return {"status": "ready", "model_version": model_version}
+
+
+def _admin_routes(
+    app: FastAPI, reload: Callable[[], Awaitable[dict[str, Any]]], admin_keys: tuple[str, ...]
+) -> None:
+    """``POST /admin/reload`` behind an admin key: the model is loaded anew, or stays as it is."""
+    admin: dict[str, Any] = {
+        "dependencies": [Depends(_key_check(admin_keys, ADMIN_KEY_HEADER))],
+        "responses": UNAUTHORISED | NOT_RELOADED,
+    }
+
+    @app.post("/admin/reload", **admin)
+    async def reload_model() -> dict[str, Any]:
+        try:
+            return await reload()
+        except LeadscoreError as exc:
+            raise HTTPException(409, f"{exc}; the model served is unchanged") from exc
 
 
 async def _refused(request: Request, exc: Exception) -> JSONResponse:

@@ -67,15 +67,7 @@ def evaluate_held_out(
     )
     metrics = held_out_metrics(scores, base_rate=base_rate, truth=truth, ece_bins=cfg.ece_bins)
     y, p = scores["label"].to_numpy(), scores["probability"].to_numpy()
-    columns = feature_names(features)
-    logistic = train_logistic_baseline(
-        train,
-        columns,
-        train["label"].to_numpy(),
-        min_count=train_cfg.rare_min_count,
-        seed=train_cfg.seed,
-    )
-    p_logistic = logistic.predict_proba(as_model_input(test[columns]))[:, 1]
+    p_logistic = _logistic_baseline(features, train, test, cfg=train_cfg)
     metrics["logistic_regression"] = classification_metrics(y, p_logistic, cfg.ece_bins)
     fit_score = apply_fit_rules(test, scorer.fit_rules)["fit_score"]
     before = expit(scorer.blend.logit(scores["model_probability"].to_numpy(), fit_score))
@@ -100,6 +92,18 @@ def evaluate_held_out(
         "thresholds": threshold_table(y, p, policy, scorer.thresholds),
     }
     return HeldOut(metrics=metrics, plots=plots, scores=scores)
+
+
+def _logistic_baseline(
+    features: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, *, cfg: TrainConfig
+) -> np.ndarray:
+    """The logistic regression's probabilities of the test rows, trained on the same window and
+    columns as the model."""
+    columns = feature_names(features)
+    logistic = train_logistic_baseline(
+        train, columns, train["label"].to_numpy(), min_count=cfg.rare_min_count, seed=cfg.seed
+    )
+    return logistic.predict_proba(as_model_input(test[columns]))[:, 1]
 
 
 def _model_notes(

@@ -78,7 +78,8 @@ def pipeline_stages(
     stages["validate"] = _validate(stage, sources, raw, given, opt)
     events = f" --events {INTERIM}/events.parquet" if "events" in sources else ""
     fit = os.path.relpath(fit_rules, folder)
-    return stages | _learning(stage, events, opt, fit) | _judging(stage, events, opt)
+    judging = _judging(stage, events, opt) | {"report": _report(stage, opt)}
+    return stages | _learning(stage, events, opt, fit) | judging
 
 
 WINDOW_KEYS = ("valid_fraction", "test_fraction", "valid_from", "test_from")
@@ -169,35 +170,38 @@ def _judging(stage, events: str, opt: str) -> dict[str, dict]:
                 "models/lead_scorer",
             ],
         ),
-        "report": stage(
-            "report",
-            f"--metrics reports/metrics.json --scores {SCORES} --features {FEATURES} --plots "
-            f"reports/plots --bundle {MODEL} --out-dir reports "
-            f"--audit reports/leakage_audit.json{opt}",
-            [
-                "reports/metrics.json",
-                "reports/leakage_audit.json",
-                *(
-                    f"reports/plots/{n}.csv"
-                    for n in ("calibration", "calibration_before", "gain", "thresholds")
-                ),
-                SCORES,
-                FEATURES,
-                *bundle,
-                f"{MODEL}/metadata.json",
-            ],
-            ["report", "calibrate.thresholds"],
-            outs=[
-                f"reports/{f}"
-                for f in (
-                    "model_report.html",
-                    "feature_importance.csv",
-                    "thresholds.csv",
-                    "calibration.csv",
-                )
-            ],
-        ),
     }
+
+
+def _report(stage, opt: str) -> dict:
+    return stage(
+        "report",
+        f"--metrics reports/metrics.json --scores {SCORES} --features {FEATURES} --plots "
+        f"reports/plots --bundle {MODEL} --out-dir reports "
+        f"--audit reports/leakage_audit.json{opt}",
+        [
+            "reports/metrics.json",
+            "reports/leakage_audit.json",
+            *(
+                f"reports/plots/{n}.csv"
+                for n in ("calibration", "calibration_before", "gain", "thresholds")
+            ),
+            SCORES,
+            FEATURES,
+            *BUNDLE,
+            f"{MODEL}/metadata.json",
+        ],
+        ["report", "calibrate.thresholds"],
+        outs=[
+            f"reports/{f}"
+            for f in (
+                "model_report.html",
+                "feature_importance.csv",
+                "thresholds.csv",
+                "calibration.csv",
+            )
+        ],
+    )
 
 
 def command_uri(ref: TableRef, folder: Path) -> str:
