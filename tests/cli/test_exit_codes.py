@@ -249,10 +249,12 @@ def _unexpected_error(monkeypatch, folder: Path, root: Path, leads: str) -> int:
     done = CliRunner().invoke(app, argv)
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("leadscore score:")]
-    assert len(lines) == 1 and "RuntimeError: a planted bug" in lines[0], done.stderr
-    assert "--debug" in lines[0]
+    assert len(lines) == 1 and "RuntimeError at test_exit_codes.py:" in lines[0], done.stderr
+    assert "in broken" in lines[0] and "--debug" in lines[0]
+    assert "a planted bug" not in done.stderr  # a message may quote a cell: only with --debug
     debug = CliRunner().invoke(app, ["--debug", *argv])
     assert debug.exit_code == 1 and "Traceback" in debug.stderr
+    assert "a planted bug" in debug.stderr
     return done.exit_code
 
 

@@ -75,11 +75,14 @@ def exit_on_error(name: str) -> Iterator[None]:
     except LeadscoreError as exc:
         _fail(name, f"error: {exc}", exc.exit_code)
     except Exception as exc:  # a bug: one line here, the traceback with --debug
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        # the type and where, never the message: a library's message may quote a cell's value
+        # (an e-mail, a name), and this line lands in a scheduler's log
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
         _fail(
             name,
-            f"unexpected error: {type(exc).__name__}: {first} (exit code 1; run with --debug "
-            "for the traceback)",
+            f"unexpected error: {type(exc).__name__} at {Path(frame.filename).name}:"
+            f"{frame.lineno} in {frame.name} (exit code 1; run with --debug for the message "
+            "and the traceback)",
             1,
         )
 
