@@ -190,20 +190,16 @@ def serve(
     POST /admin/reload with LEADSCORE_ADMIN_KEY) loads the model anew, e.g. the version a
     registry alias points to after `leadscore promote`, without dropping a request.
     """
-    import uvicorn
-
     from leadscore.api import create_app
     from leadscore.api.guard import INSECURE_ENV
-    from leadscore.api.protocol import HEADER_TIMEOUT_ENV, HeaderTimeoutProtocol
+    from leadscore.api.protocol import HEADER_TIMEOUT_ENV
     from leadscore.api.reload import (
         BODY_TIMEOUT_ENV,
         MAX_BATCH_ENV,
         MAX_BODY_ENV,
         METRICS_ENV,
         MODEL_ENV,
-        SUPERVISOR_ENV,
     )
-    from leadscore.logs import logging_config
 
     settings = {
         MODEL_ENV: model,
@@ -217,6 +213,17 @@ def serve(
     os.environ.update(settings)  # read by the app factory, here and in each worker
     with exit_on_error("serve"):  # a model that does not load, no key: one line, before workers
         api = create_app()
+    _run_uvicorn(api, host=host, port=port, workers=workers)
+
+
+def _run_uvicorn(api: Any, *, host: str, port: int, workers: int) -> None:
+    """One worker serves ``api`` itself; several each load their own through the factory."""
+    import uvicorn
+
+    from leadscore.api.protocol import HeaderTimeoutProtocol
+    from leadscore.api.reload import SUPERVISOR_ENV
+    from leadscore.logs import logging_config
+
     server: dict[str, Any] = {
         "host": host,
         "port": port,
