@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from mlflow import MlflowClient
 
 from leadscore.tracking import EXPERIMENT
@@ -130,13 +131,18 @@ def test_git_holds_the_metrics_and_plots_and_dvc_the_rest(clone, env):
     assert _dvc_json(["status"], clone, env) == {}  # every other output is in the DVC cache
 
 
-def test_exp_show_has_roc_auc_for_the_workspace_main_and_the_experiment(experiment):
+def test_exp_show_has_roc_auc_for_the_workspace_main_and_the_experiment(clone, env, experiment):
     workspace, main = experiment["show"]
     assert (workspace["rev"], main["name"]) == ("workspace", "main")
     (branch,) = main["experiments"]
     (exp,) = branch["revs"]
+    committed = yaml.safe_load(run(["git", "show", "main:params.yaml"], clone, env).stdout)
+    assert committed["train"]["learning_rate"] != 0.1
     assert exp["data"]["params"]["params.yaml"]["data"]["train"]["learning_rate"] == 0.1
-    assert main["data"]["params"]["params.yaml"]["data"]["train"]["learning_rate"] == 0.05
+    assert (
+        main["data"]["params"]["params.yaml"]["data"]["train"]["learning_rate"]
+        == committed["train"]["learning_rate"]
+    )
     values = {"workspace": _roc_auc(workspace), "main": _roc_auc(main), "exp": _roc_auc(exp)}
     assert all(0.6 < value < 1 for value in values.values()), values
     # the workspace holds the experiment's results; main its own, from another learning rate
