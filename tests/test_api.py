@@ -81,11 +81,14 @@ def pyfunc_rows(leads: pd.DataFrame, bodies: list[dict]) -> pd.DataFrame:
 
 
 def assert_same_scores(got: pd.DataFrame, batch: pd.DataFrame) -> None:
-    """Probabilities to 1e-9 and the same bands, lead by lead."""
+    """Probabilities to 1e-9, the same bands, and the same reasons where the nightly run gives
+    them (its top band), lead by lead."""
     want = batch.set_index("lead_id").loc[got["lead_id"]]
     np.testing.assert_allclose(got["probability"], want["probability"], rtol=0, atol=1e-9)
     assert got["band"].tolist() == want["band"].tolist()
     assert got["score"].tolist() == want["score"].tolist()
+    explained = (want["reasons"] != "").to_numpy()
+    assert got["reasons"][explained].tolist() == want["reasons"][explained].tolist()
 
 
 AS_OF = "2026-10-01T00:00:00Z"

@@ -13,6 +13,7 @@ a missing ``model_probability``, and the fit rules that fired as the reasons.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,7 @@ from leadscore.modeling.calibration import Blend, Calibrator
 from leadscore.modeling.cold_start import read_booster
 from leadscore.modeling.fit_score import FitRules, apply_fit_rules, load_fit_rules
 from leadscore.modeling.thresholds import BANDS, assign_band
+from leadscore.scoring.background import background
 from leadscore.scoring.bundle import (
     BOOSTER_FILE,
     CALIBRATION_FILE,
@@ -141,25 +143,31 @@ class Scorer:
 
         Reasons need exact TreeSHAP, which costs far more than the score itself; with
         ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
-        what a nightly run needs: sales reads the reasons of the leads it will call.
+        what a nightly run needs: sales reads the reasons of the leads it will call. When every
+        row is explained and the rows are few (an online call), TreeSHAP starts at once on a
+        background thread: it runs in LightGBM's C code without the GIL, on the other core,
+        while this thread computes the fit score, the blend and the bands.
         """
         booster = self.booster
+        early: Future[np.ndarray] | None = None
         if booster is None:  # cold start: the fit score alone
             model_p = np.full(n_rows(features), np.nan)
         else:
             encoded = self.encoder.matrix(features)
+            if explain_bands is None and 0 < len(encoded) < ONE_THREAD_BELOW:
+                early = background().submit(shap_values, booster, encoded, threads=1)
             model_p = (self.predictor or BoosterPredictor(booster)).predict(encoded)
         fit = apply_fit_rules(features, self.fit_rules)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
         band = assign_band(probability, self.thresholds)
         wanted = np.ones(len(band), bool) if explain_bands is None else np.isin(band, explain_bands)
         reasons = np.full(len(band), "", dtype=object)
-        if wanted.any():
-            reasons[wanted] = (
-                fit["fit_rules"][wanted]
-                if booster is None
-                else self._explain(booster, encoded[wanted])
-            )
+        if booster is None:
+            reasons[wanted] = fit["fit_rules"][wanted]
+        elif early is not None:
+            reasons[:] = explain(early.result(), self.encoder.decoded(encoded), self.signals)
+        elif wanted.any():
+            reasons[wanted] = self._explain(booster, encoded[wanted])
         return {
             "probability": probability,
             "score": np.rint(probability * 100).astype("int64"),
