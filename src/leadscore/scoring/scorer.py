@@ -77,6 +77,7 @@ class Scorer:
     model_version: str
     drift_reference: dict | None = None  # training-window profile, in exported artifacts
     predictor: Predictor | None = None  # compiled trees of exported artifacts; None: the Booster
+    bundle: Path | None = None  # the folder it was loaded from: worker processes load it too
 
     @classmethod
     def load(cls, bundle: str | Path, *, model_version: str = "dev") -> Scorer:
@@ -101,6 +102,7 @@ class Scorer:
             predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE)
             if booster is not None
             else None,
+            bundle=bundle,
         )
 
     @cached_property
