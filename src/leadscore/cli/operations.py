@@ -48,7 +48,10 @@ DriftOpt = Annotated[
 ]
 FailDriftOpt = Annotated[bool, typer.Option(help="Exit with code 8 on drift.")]
 ChunkOpt = Annotated[
-    int, typer.Option(min=1, help="Leads per chunk; memory grows with it, not the table.")
+    int,
+    typer.Option(
+        min=1, help="Leads scored at a time, split between the workers; memory grows with it."
+    ),
 ]
 WorkersOpt = Annotated[
     int,

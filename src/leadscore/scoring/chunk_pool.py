@@ -9,8 +9,10 @@ chunks were read, through the same writer as one process, so the tables are the 
 Each worker loads the exported bundle once (the compiled model included, from its object code)
 in a process started by Python's ``forkserver``, which imports the scoring code once and forks
 the workers from that clean process: forking the parent itself would copy its open database
-connections and thread pools. At most ``workers + 1`` chunks are in flight, so memory is
-bounded by the chunk size times the workers. A worker that dies fails the run with
+connections and thread pools. Each worker's model and TreeSHAP calls take its share of the
+cores (more OpenMP threads than cores only contend for them). The run
+reads chunks of ``chunk_size / workers`` leads and keeps at most ``workers + 1`` of them in
+flight, so memory is bounded by the chunk size. A worker that dies fails the run with
 :class:`WorkerError`; nothing is committed, so the previous tables stay.
 """
 
@@ -22,12 +24,14 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from leadscore.errors import LeadscoreError
 from leadscore.scoring.chunk import CheckedChunk, Tally, score_valid
+from leadscore.scoring.options import usable_cores
 from leadscore.scoring.scorer import Scorer
 
 Scored = tuple[pd.DataFrame, pd.DataFrame, Tally]  # scores, rejected events, the chunk's counts
@@ -96,7 +100,7 @@ def chunk_scorers(scorer: Scorer, workers: int) -> Iterator[InProcess | WorkerPo
         workers,
         mp_context=context,
         initializer=_load_in_worker,
-        initargs=(scorer.bundle, scorer.model_version),
+        initargs=(scorer.bundle, scorer.model_version, max(1, usable_cores() // workers)),
     )
     try:
         yield WorkerPool(executor, workers)
@@ -111,8 +115,9 @@ def _score(scorer: Scorer, leads: pd.DataFrame, events: pd.DataFrame | None,
     return scores, rejected, tally
 
 
-def _load_in_worker(bundle: Path, model_version: str) -> None:
-    _WORKER_SCORER.append(Scorer.load(bundle, model_version=model_version))
+def _load_in_worker(bundle: Path, model_version: str, threads: int) -> None:
+    scorer = Scorer.load(bundle, model_version=model_version)
+    _WORKER_SCORER.append(replace(scorer, threads=threads))
 
 
 def _score_in_worker(leads: pd.DataFrame, events: pd.DataFrame | None,

@@ -28,7 +28,7 @@ class ScoringOptions:
     max_reject_rate: float = 0.05  # more leads quarantined than this: the scores are not written
     drift_threshold: float = 0.25  # a PSI above this is drift (score and top features)
     fail_on_drift: bool = False  # exit with the drift code instead of only warning
-    chunk_size: int = 100_000  # leads per chunk: memory grows with it, not with the table
+    chunk_size: int = 100_000  # leads scored at a time (over all workers): memory follows it
     model: str = ""  # the model as named (a folder, models:/lead-scorer@champion): the runs table
     # processes scoring chunks in parallel (1: this one alone); each holds the model and a chunk
     workers: int = field(default_factory=usable_cores, kw_only=True)
