@@ -160,6 +160,29 @@ def test_a_killed_worker_fails_the_night_and_leaves_the_previous_tables(backend,
     assert not alive, f"processes of the failed run left behind: {alive}"
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_run_leaves_no_worker_behind(sig, project, tmp_path):
+    """A scheduler stops a run by signalling its process only; its workers, the forkserver's
+    children, must not wait for work forever, each holding a model."""
+    root, env = project
+    night = subprocess.Popen(
+        [*_cli_score(root, str(tmp_path / "s.parquet"), "2026-10-02", 20), "--workers", "2"],
+        cwd=tmp_path, env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    processes: list[psutil.Process] = []
+    workers: list[psutil.Process] = []
+    for line in night.stderr:
+        if " leads of " in line:
+            processes = psutil.Process(night.pid).children(recursive=True)
+            workers = _grandchildren(night.pid)
+            night.send_signal(sig)
+            break
+    assert night.wait(timeout=60) == -sig
+    assert len(workers) == 2, "the workers were not running"
+    _, alive = psutil.wait_procs(processes, timeout=30)
+    assert not alive, f"processes of the killed run left behind: {alive}"
+
+
 def test_scoring_a_local_artifact_does_not_import_mlflow(project, tmp_path):
     """MLflow costs seconds of every night to import; a folder artifact does not need it."""
     root, env = project

@@ -19,6 +19,9 @@ flight, so memory is bounded by the chunk size. A worker that dies fails the run
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -100,7 +103,12 @@ def chunk_scorers(scorer: Scorer, workers: int) -> Iterator[InProcess | WorkerPo
         workers,
         mp_context=context,
         initializer=_load_in_worker,
-        initargs=(scorer.bundle, scorer.model_version, max(1, usable_cores() // workers)),
+        initargs=(
+            scorer.bundle,
+            scorer.model_version,
+            max(1, usable_cores() // workers),
+            os.getpid(),
+        ),
     )
     try:
         yield WorkerPool(executor, workers)
@@ -115,9 +123,22 @@ def _score(scorer: Scorer, leads: pd.DataFrame, events: pd.DataFrame | None,
     return scores, rejected, tally
 
 
-def _load_in_worker(bundle: Path, model_version: str, threads: int) -> None:
+def _load_in_worker(bundle: Path, model_version: str, threads: int, run: int) -> None:
+    threading.Thread(target=_exit_with, args=(run,), daemon=True).start()
     scorer = Scorer.load(bundle, model_version=model_version)
     _WORKER_SCORER.append(replace(scorer, threads=threads))
+
+
+def _exit_with(run: int) -> None:
+    """End this worker when the run's process ends. A scheduler that kills the run (SIGTERM,
+    SIGKILL) kills only that process; its workers, children of the forkserver, would otherwise
+    wait for work forever, each holding a model."""
+    try:
+        ended = os.pidfd_open(run)  # readable once the process has ended
+    except ProcessLookupError:  # ended already
+        os._exit(1)
+    select.select([ended], [], [])
+    os._exit(1)
 
 
 def _score_in_worker(leads: pd.DataFrame, events: pd.DataFrame | None,
