@@ -84,9 +84,10 @@ class WorkerPool:
                 yield chunk, submitted.result()
         except BrokenProcessPool as exc:  # from submit or result, whichever comes first
             raise WorkerError(
-                "a scoring worker process died (killed, or out of memory?); nothing was written "
-                "and the previous tables are unchanged: rerun, with fewer --workers or a smaller "
-                "--chunk-size if memory ran out"
+                "a scoring worker process died or could not start (killed, out of memory, or "
+                "the model failed to load in it?); nothing was written and the previous tables "
+                "are unchanged: rerun, with fewer --workers or a smaller --chunk-size if memory "
+                "ran out (a worker that failed to start printed its error above)"
             ) from exc
 
 
