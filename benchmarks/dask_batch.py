@@ -2,6 +2,7 @@
 
     python benchmarks/dask_batch.py [--model models/lead_scorer] [--leads 5000000]
                                     [--events-per-lead 2] [--partitions 50] [--workers 2]
+                                    [--local-workers N]
 
 Generates (once, cached under benchmarks/.cache/) a demo table of ``--leads`` leads: a 200,000
 lead demo table copied under new lead ids until it has the requested size, with events resampled
@@ -10,20 +11,23 @@ and split into ``--partitions`` files (leads and events split at the same lead i
 file each. Then, each in a fresh process:
 
 - the single-machine path: ``score_tables`` of the single files, what ``leadscore score`` runs
-  (chunk size 100,000);
+  (chunk size 100,000), with ``--local-workers`` worker processes (default: the cores this
+  process may use, as ``leadscore score``);
 - the Dask path: ``score_partitioned`` of the partitioned folders on a LocalCluster of
   ``--workers`` worker processes with one thread each (what ``leadscore score --engine dask``
   runs, with the cluster size fixed here so the figures say what they measured).
 
 Both times include loading the model (for Dask, in every worker) but not starting the cluster.
-Peak memory is each process's own peak RSS since it started (``VmHWM`` in /proc), read inside it
-at the end: the single-machine process; for Dask the sum over every process of the run, the
+Peak memory: for the single-machine path, the summed RSS of its process tree sampled while it
+runs (see ``process_tree.py``); for Dask each process's own peak RSS since it started
+(``VmHWM`` in /proc), read inside it at the end, summed over every process of the run, the
 client (which also hosts the scheduler and, in a LocalCluster, the nannies) and each worker, each
 process counted once by its id. A sum of peaks is an upper bound of the cluster's peak (the peaks
 need not coincide).
 
-Prints JSON (seconds, leads/s and peak RSS of each, their ratios, and whether both wrote the same
-scores) and writes it to benchmarks/results/dask_batch.json.
+Prints each figure beside its same-run baseline (the single-machine path) and their ratio, then
+JSON (seconds, leads/s and peak RSS of each, the worker counts, the load average, and whether
+both wrote the same scores), and writes it to benchmarks/results/dask_batch.json.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,9 +42,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from process_tree import measured
+from recording import RESULTS, comparison, load_average, record
 
 CACHE = Path(__file__).parent / ".cache"
-RESULTS = Path(__file__).parent / "results"
 AS_OF = "2026-10-01T00:00:00Z"
 BASE_LEADS = 200_000
 
@@ -93,8 +97,8 @@ def process_peak() -> tuple[int, float]:
     return os.getpid(), peak_rss_mib()
 
 
-def single_run(model: Path, folder: Path, out: Path) -> dict:
-    """Runs in its own process (``--single``): what ``leadscore score`` runs, and its peak RSS."""
+def single_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
+    """Runs in its own process (``--single``): what ``leadscore score --workers N`` runs."""
     from leadscore.data.tables import parse_table_uri
     from leadscore.scoring.artifact import load_scorer
     from leadscore.scoring.batch import score_tables
@@ -102,10 +106,9 @@ def single_run(model: Path, folder: Path, out: Path) -> dict:
 
     start = time.perf_counter()
     refs = [parse_table_uri(p) for p in (folder / "leads.parquet", folder / "events.parquet", out)]
-    options = ScoringOptions(as_of=pd.Timestamp(AS_OF), max_reject_rate=1.0)
+    options = ScoringOptions(as_of=pd.Timestamp(AS_OF), max_reject_rate=1.0, workers=workers)
     summary = score_tables(load_scorer(model), *refs, options=options)
-    return {"seconds": time.perf_counter() - start, "summary": summary,
-            "peak_rss_mib": peak_rss_mib()}  # fmt: skip
+    return {"seconds": time.perf_counter() - start, "summary": summary}
 
 
 def dask_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
@@ -146,11 +149,13 @@ def dask_run(model: Path, folder: Path, out: Path, workers: int) -> dict:
 
 
 def in_child(argv: list[str]) -> dict:
-    """This script in a fresh process with ``argv``: the JSON it prints."""
-    done = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"{argv[0]} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
+    """This script in a fresh process with ``argv``: the JSON it prints, with the peak RSS of its
+    process tree summed over its processes."""
+    run = measured([sys.executable, __file__, *argv])
+    return json.loads(run["stdout"].splitlines()[-1]) | {
+        "sampled_peak_rss_mib_sum": run["peak_rss_mib_sum_of_processes"],
+        "sampled_peak_pss_mib_sum": run["peak_pss_mib_sum_of_processes"],
+    }
 
 
 def main() -> None:
@@ -160,19 +165,26 @@ def main() -> None:
     parser.add_argument("--events-per-lead", type=float, default=2.0)
     parser.add_argument("--partitions", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--local-workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dask", nargs=3, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--single", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.dask or args.single:
-        run = dask_run(*args.dask, args.workers) if args.dask else single_run(*args.single)
+        run = (
+            dask_run(*args.dask, args.workers)
+            if args.dask
+            else single_run(*args.single, args.local_workers)
+        )
         print(json.dumps(run, default=str))
         return
+    load = load_average()
     started = time.perf_counter()
     folder = prepare(args.leads, args.events_per_lead, args.partitions, args.seed)
     prepare_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="run-", dir=CACHE) as tmp:  # not /tmp: shared
-        single = in_child(["--single", str(args.model), str(folder), str(Path(tmp) / "s.parquet")])
+        single = in_child(["--local-workers", str(args.local_workers), "--single",
+                           str(args.model), str(folder), str(Path(tmp) / "s.parquet")])  # fmt: skip
         dask = in_child(["--workers", str(args.workers), "--dask", str(args.model), str(folder),
                          str(Path(tmp) / "scores")])  # fmt: skip
         a = pd.read_parquet(Path(tmp) / "s.parquet", columns=["lead_id", "probability"])
@@ -191,7 +203,9 @@ def main() -> None:
         "prepare_seconds_first_run": round(prepare_s, 1),
         "single_machine_seconds": round(single["seconds"], 1),
         "single_machine_leads_per_s": round(leads / single["seconds"]),
-        "single_machine_peak_rss_mib": round(single["peak_rss_mib"]),
+        "single_machine_workers": args.local_workers,
+        "single_machine_peak_rss_mib_sum_of_processes": single["sampled_peak_rss_mib_sum"],
+        "single_machine_peak_pss_mib_sum_of_processes": single["sampled_peak_pss_mib_sum"],
         "dask_workers": args.workers,
         "dask_threads_per_worker": 1,
         "dask_seconds": round(dask["seconds"], 1),
@@ -209,9 +223,15 @@ def main() -> None:
         ),
         "same_scores_within_1e-9": same,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dask_batch.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    single_name = f"leadscore score --workers {args.local_workers}"
+    figures = [
+        comparison(f"Dask, {args.workers} workers (s)", dask["seconds"],
+                   f"{single_name} (s)", single["seconds"]),
+        comparison(f"Dask, {args.workers} workers, peak RSS (MiB)",
+                   dask["peak_rss_mib_sum_of_processes"], f"{single_name}, peak RSS (MiB)",
+                   single["sampled_peak_rss_mib_sum"]),
+    ]  # fmt: skip
+    record(RESULTS / "dask_batch.json", result, figures, load_at_start=load)
 
 
 if __name__ == "__main__":

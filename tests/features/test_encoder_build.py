@@ -18,7 +18,7 @@ from leadscore.features import (
     describe_feature,
 )
 from leadscore.features.catalog import _FIXED, _PATTERNS
-from leadscore.features.encoder import SMALL_INPUT
+from leadscore.features.encoder import OTHER, SMALL_INPUT
 
 
 def test_rare_and_unseen_levels_become_other_and_missing_stays_missing():
@@ -180,3 +180,24 @@ def test_the_code_matrix_gives_lightgbm_the_numbers_of_the_category_frame(built)
     shown = encoder.decoded(matrix)
     assert (pd.isna(shown) == frame.isna().to_numpy()).all()
     assert (shown[~pd.isna(shown)] == frame.astype(object).to_numpy()[~pd.isna(shown)]).all()
+
+
+def test_arrow_text_columns_get_the_codes_of_python_strings():
+    """A table's text columns are Arrow-backed and looked up by Arrow's kernel; online rows and
+    object columns by Python: the same codes, including blanks, missing and unseen levels."""
+    rng = np.random.default_rng(7)
+    levels = ["a", "b", "c", "rare", "", " ", None, "Ünï"]
+    shares = [0.3, 0.2, 0.2, 0.004, 0.05, 0.046, 0.1, 0.1]
+    seen = rng.choice(np.array(levels, dtype=object), size=5000, p=shares)
+    fit_on = pd.DataFrame({"text": pd.Series(seen, dtype="str"), "x": rng.normal(size=5000)})
+    encoder = CategoryEncoder(min_count=30).fit(fit_on)
+    assert "rare" not in encoder.categories_["text"] and "" in encoder.categories_["text"]
+    tonight = np.append(seen[:4000], ["never seen"] * 1000)
+    arrow = pd.DataFrame({"text": pd.Series(tonight, dtype="str"), "x": np.zeros(5000)})
+    assert type(arrow["text"].array).__name__ == "ArrowStringArray"
+    python = arrow.astype({"text": object})
+    matrix = encoder.matrix(arrow)
+    np.testing.assert_array_equal(matrix, encoder.matrix(python))
+    np.testing.assert_array_equal(matrix[:10], encoder.matrix(arrow.iloc[:10]))  # dict lookups
+    other = encoder.categories_["text"].index(OTHER)
+    assert (matrix[4000:, 0] == other).all() and np.isnan(matrix[:4000, 0]).sum() > 300

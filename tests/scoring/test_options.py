@@ -22,5 +22,5 @@ def test_the_moment_is_utc_whatever_it_was_given_as():
 def test_the_command_line_takes_its_defaults_from_the_options():
     parameters = inspect.signature(score).parameters
     options = ScoringOptions()
-    for name in ("max_reject_rate", "drift_threshold", "fail_on_drift", "chunk_size"):
+    for name in ("max_reject_rate", "drift_threshold", "fail_on_drift", "chunk_size", "workers"):
         assert parameters[name].default == getattr(options, name), name

@@ -124,3 +124,13 @@ def test_metadata_names_the_run_the_data_and_the_settings(tmp_path):
     assert got["params"]["schema"]["leads"]["lead_id"] == "lead_id"  # by alias, as in YAML
     assert yaml.safe_load(yaml.safe_dump(got["params"])) == got["params"]  # plain values
     assert got["git_commit"] == git_commit() != ""
+
+
+def test_an_artifact_exported_before_the_pyfunc_class_moved_still_finds_it():
+    """Such an artifact's pyfunc_model.py imports PyfuncScorer from leadscore.scoring.artifact;
+    scoring a local artifact must not import MLflow, so the class lives elsewhere now."""
+    from leadscore.scoring import artifact, pyfunc_scorer
+
+    assert artifact.PyfuncScorer is pyfunc_scorer.PyfuncScorer
+    with pytest.raises(AttributeError):
+        artifact.NoSuchThing  # noqa: B018

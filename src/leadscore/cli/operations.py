@@ -13,7 +13,7 @@ import typer
 from leadscore.cli.app import DEFAULT_PARAMS, SETTINGS, OptPath, ParamsOpt, app, exit_on_error, verb
 from leadscore.config import load_params
 from leadscore.errors import ConfigError
-from leadscore.scoring.options import ScoringOptions
+from leadscore.scoring.options import ScoringOptions, usable_cores
 
 TABLE_URI_HELP = (
     "a .parquet or .csv file, duckdb:///file.duckdb#table, or a SQLAlchemy URL with #table "
@@ -48,7 +48,18 @@ DriftOpt = Annotated[
 ]
 FailDriftOpt = Annotated[bool, typer.Option(help="Exit with code 8 on drift.")]
 ChunkOpt = Annotated[
-    int, typer.Option(min=1, help="Leads per chunk; memory grows with it, not the table.")
+    int,
+    typer.Option(
+        min=1, help="Leads scored at a time, split between the workers; memory grows with it."
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Processes scoring chunks in parallel (--engine local; default: the cores this "
+        "process may use). Each holds the model and a chunk in memory; 1 scores in this process.",
+    ),
 ]
 EngineOpt = Annotated[
     Engine,
@@ -74,6 +85,7 @@ def score(
     drift_threshold: DriftOpt = ScoringOptions.drift_threshold,
     fail_on_drift: FailDriftOpt = ScoringOptions.fail_on_drift,
     chunk_size: ChunkOpt = ScoringOptions.chunk_size,
+    workers: WorkersOpt = usable_cores(),  # noqa: B008 (the cores of this machine, shown in --help)
     engine: EngineOpt = Engine.local,
     scheduler: SchedulerOpt = None,
 ) -> dict:
@@ -85,6 +97,7 @@ def score(
         fail_on_drift=fail_on_drift,
         chunk_size=chunk_size,
         model=model,
+        workers=workers,
     )
     if scheduler and engine is not Engine.dask:
         raise ConfigError("--scheduler needs --engine dask")

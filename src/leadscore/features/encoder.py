@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -106,6 +108,9 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         """
         if values is None:
             return np.full(n, -1, dtype=np.intp)
+        stored = values.array if isinstance(values, pd.Series) else None
+        if n > SMALL_INPUT and hasattr(stored, "__arrow_array__"):
+            return self._arrow_codes(pa.array(stored), column)
         text = as_array(values).astype(object, copy=False)
         if n <= SMALL_INPUT:
             lookup = self.codes_[column]
@@ -115,6 +120,16 @@ class CategoryEncoder(TransformerMixin, BaseEstimator):
         unseen = (codes < 0) & ~missing(text)
         codes[unseen] = self.codes_[column][self.other]
         return codes
+
+    def _arrow_codes(self, text: pa.Array, column: str) -> np.ndarray:
+        """:meth:`_codes` of an Arrow-backed column (pandas 3's ``str``), looked up by Arrow's
+        hash kernel on the column as it is: turning it into Python strings first cost more than
+        the lookup."""
+        levels = pa.array(self.categories_[column], type=text.type)
+        found = pc.index_in(text, value_set=levels)
+        unseen = pc.and_(pc.is_null(found), pc.is_valid(text))
+        codes = pc.if_else(unseen, self.codes_[column][self.other], found)
+        return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
 
     def _set_categories(self, categories: dict[str, list[str]]) -> None:
         self.categories_ = categories

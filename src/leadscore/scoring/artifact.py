@@ -3,7 +3,9 @@
 ``models/lead_scorer/`` is loadable three ways — :func:`load_scorer`,
 ``mlflow.pyfunc.load_model`` and ``mlflow models serve`` — and all three build the same
 :class:`~leadscore.scoring.scorer.Scorer` from the same plain files, so they give the same
-scores. What goes into it is :mod:`leadscore.scoring.packaging`'s business.
+scores. What goes into it is :mod:`leadscore.scoring.packaging`'s business. Loading does not
+import MLflow (seconds of a nightly run); its pyfunc face is
+:class:`leadscore.scoring.pyfunc_scorer.PyfuncScorer`.
 """
 
 from __future__ import annotations
@@ -13,16 +15,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import lightgbm as lgb
-import pandas as pd
 import yaml
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-from mlflow.pyfunc import PythonModel
 
 from leadscore.data.files import file_sha256, read_json
 from leadscore.errors import InputError, LeadscoreError
 from leadscore.scoring.bundle import METADATA_FILE
-from leadscore.scoring.inputs import read_rows
 from leadscore.scoring.scorer import Scorer
 
 BUNDLE = "bundle"  # the bundle's name among the artifact's MLflow artifacts
@@ -38,23 +35,14 @@ LIBRARIES: tuple[str, ...] = (
 )
 
 
-class PyfuncScorer(PythonModel):
-    """pyfunc face of the scorer: lead rows in the user's column names in, the scores table out.
+def __getattr__(name: str) -> object:
+    """``PyfuncScorer`` for artifacts exported before it moved: their ``pyfunc_model.py``
+    imports it from here."""
+    if name == "PyfuncScorer":
+        from leadscore.scoring.pyfunc_scorer import PyfuncScorer
 
-    An optional ``as_of`` column gives each row's scoring moment (default: now), an optional
-    ``events`` column each lead's events (see :func:`leadscore.scoring.inputs.read_rows`). A row
-    that batch scoring would quarantine is refused (MLflow answers 400), with its reason.
-    """
-
-    def load_context(self, context) -> None:
-        self.scorer = load_bundle(Path(context.artifacts[BUNDLE]))
-
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        try:
-            rows = read_rows(model_input, self.scorer.schema, now=pd.Timestamp.now(tz="UTC"))
-        except LeadscoreError as exc:
-            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from exc
-        return self.scorer.scores_table(self.scorer.featurize(rows.leads, rows.events, rows.as_of))
+        return PyfuncScorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_scorer(artifact: str | Path) -> Scorer:

@@ -8,60 +8,28 @@ committed at the end (see :mod:`leadscore.data.tables`): a run that dies leaves 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from leadscore.data.files import write_json
 from leadscore.data.staging import database_file, safe_name
-from leadscore.data.tables import RowLookup, TableRef, count_rows, read_chunks, row_lookup
-from leadscore.data.validation import (
-    QUARANTINE_COLUMNS,
-    SeenIds,
-    validate_events,
-    validate_leads,
-)
+from leadscore.data.tables import TableRef, count_rows, read_chunks, row_lookup
+from leadscore.data.validation import QUARANTINE_COLUMNS
 from leadscore.data.writers import open_writer
 from leadscore.errors import DriftError, EmptyInputError, RejectRateError
 from leadscore.monitoring.runs import record_run
 from leadscore.progress import progress
-from leadscore.scoring.drift import bin_counts, psi
+from leadscore.scoring.chunk import COUNTS, Tally, check_chunk, quarantine_of
+from leadscore.scoring.chunk_pool import chunk_scorers
+from leadscore.scoring.drift import psi
 from leadscore.scoring.options import ScoringOptions
-from leadscore.scoring.scorer import SCORE_DTYPES, TOP_BAND, Scorer
+from leadscore.scoring.scorer import SCORE_DTYPES, Scorer
 
 log = logging.getLogger(__name__)
-FUTURE_TOLERANCE_HOURS = 0.0  # at scoring time, nothing may come from after the as-of moment
-COUNTS: tuple[str, ...] = ("read", "scored", "quarantined", "events_read", "events_quarantined")
 QUARANTINE_SUFFIX = "_quarantine"
-
-
-@dataclass
-class Tally:
-    """What the chunks add up to: the run summary's counts and the drift bins."""
-
-    read: int = 0
-    scored: int = 0
-    quarantined: int = 0
-    events_read: int = 0
-    events_quarantined: int = 0
-    bands: Counter = field(default_factory=Counter)
-    scores: Counter = field(default_factory=Counter)  # leads per 0-100 score: the runs table
-    drift: dict[str, np.ndarray] = field(default_factory=dict)
-    seen: SeenIds = field(default_factory=SeenIds)
-
-    def add(self, other: Tally) -> None:
-        """Add another part's counts (a partition scored elsewhere); lead ids are not merged."""
-        for name in COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.bands.update(other.bands)
-        self.scores.update(other.scores)
-        for column, count in other.drift.items():
-            self.drift[column] = self.drift.get(column, 0) + count
 
 
 def score_tables(
@@ -94,12 +62,19 @@ def score_tables(
             stack.enter_context(row_lookup(events, event_column)) if events else (None, 0)
         )
         bar = stack.enter_context(progress(total, "leads", f"scoring {leads}"))
-        for chunk in read_chunks(leads, options.chunk_size):
-            scores, rejected = score_chunk(scorer, chunk, lookup, as_of=options.as_of, tally=tally)
+        scorers = stack.enter_context(chunk_scorers(scorer, options.workers))
+        # the workers' chunks together hold about chunk_size leads: memory follows chunk_size
+        per_worker = -(-options.chunk_size // options.workers)
+        checked = (
+            check_chunk(scorer, chunk, lookup, as_of=options.as_of, tally=tally)
+            for chunk in read_chunks(leads, per_worker)
+        )
+        for chunk, (scores, rejected, part) in scorers.map(checked, options.as_of):
+            tally.add(part)
             if len(scores):
                 scores_out.append(scores)
-            quarantine_out.append(rejected)
-            bar.update(len(chunk))
+            quarantine_out.append(quarantine_of(chunk.quarantine, rejected))
+            bar.update(chunk.read)
         if tally.read == 0:
             raise EmptyInputError(f"{leads}: the lead table is empty, there is nothing to score")
         quarantine_out.commit()
@@ -151,56 +126,6 @@ def summarize(
             "scores are not (the previous scores table is unchanged)"
         )
     return summary
-
-
-def score_chunk(
-    scorer: Scorer,
-    chunk: pd.DataFrame,
-    lookup: RowLookup | None,
-    *,
-    as_of: pd.Timestamp,
-    tally: Tally,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Validate, featurize and score one chunk; add its counts to ``tally``."""
-    leads = validate_leads(
-        chunk,
-        schema=scorer.schema,
-        now=as_of,
-        future_tolerance_hours=FUTURE_TOLERANCE_HOURS,
-        seen=tally.seen,
-        labels=False,  # labels are not scoring inputs: an unlabelled export scores
-    )
-    rejected = [leads.quarantine]
-    events = None
-    if lookup is not None and len(leads.valid):
-        ids = leads.valid["lead_id"]
-        raw = lookup(ids.tolist())
-        # events after the as-of moment are valid, only not yet known then (features skip them)
-        now = pd.Timestamp.now(tz="UTC")
-        checked = validate_events(
-            raw, ids, schema=scorer.schema, now=now, future_tolerance_hours=FUTURE_TOLERANCE_HOURS
-        )
-        events = checked.valid
-        rejected.append(checked.quarantine.assign(reason="event:" + checked.quarantine["reason"]))
-        tally.events_read += len(raw)
-        tally.events_quarantined += len(checked.quarantine)
-    quarantine = pd.concat(rejected, ignore_index=True)[QUARANTINE_COLUMNS].astype("str")
-    tally.read += leads.n_input
-    tally.quarantined += len(leads.quarantine)
-    if leads.valid.empty:
-        return leads.valid, quarantine
-    features = scorer.featurize(leads.valid, events, as_of)
-    scores = scorer.scores_table(features, explain_bands=TOP_BAND)
-    tally.scored += len(scores)
-    tally.bands.update(scores["band"].tolist())
-    tally.scores.update(scores["score"].tolist())
-    if scorer.drift_reference is not None:
-        counts = bin_counts(
-            scorer.drift_reference, features.assign(probability=scores["probability"].to_numpy())
-        )
-        for column, count in counts.items():
-            tally.drift[column] = tally.drift.get(column, 0) + count
-    return scores, quarantine
 
 
 def check_drift(

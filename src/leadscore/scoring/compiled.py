@@ -45,7 +45,9 @@ ONE_THREAD_BELOW = 10_000  # rows; a thread pool costs more than it saves on few
 class Predictor(Protocol):
     """What scoring needs from the model: probabilities of rows of the encoded float matrix."""
 
-    def predict(self, matrix: np.ndarray) -> np.ndarray: ...
+    def predict(self, matrix: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        """``threads`` None: every core for a large input."""
+        ...
 
 
 class BoosterPredictor:
@@ -54,8 +56,10 @@ class BoosterPredictor:
     def __init__(self, booster: lgb.Booster) -> None:
         self.booster = booster
 
-    def predict(self, matrix: np.ndarray) -> np.ndarray:
-        return probabilities(self.booster, matrix)
+    def predict(self, matrix: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        if threads is None:
+            return probabilities(self.booster, matrix)
+        return np.asarray(self.booster.predict(matrix, num_threads=threads))
 
 
 class CompiledPredictor:
@@ -64,8 +68,8 @@ class CompiledPredictor:
     def __init__(self, forest: Any) -> None:  # lleaves.Model (lleaves is untyped)
         self.forest = forest
 
-    def predict(self, matrix: np.ndarray) -> np.ndarray:
-        jobs = 1 if len(matrix) < ONE_THREAD_BELOW else os.cpu_count()
+    def predict(self, matrix: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        jobs = 1 if len(matrix) < ONE_THREAD_BELOW else threads or os.cpu_count()
         return self.forest.predict(  # type-checked as Any: lleaves has no types
             np.ascontiguousarray(matrix, dtype=np.float64), n_jobs=jobs
         )

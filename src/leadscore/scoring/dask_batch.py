@@ -2,7 +2,7 @@
 
 Each leads file of a table partitioned by lead id (see :mod:`leadscore.data.partitions`) is one Dask
 task: it reads its file chunk by chunk, fetches the chunk's events from the events files of its
-id range only, and scores with :func:`leadscore.scoring.batch.score_chunk`, the function the
+id range only, and scores with :func:`leadscore.scoring.chunk.score_chunk`, the function the
 single-machine path uses, so both give the same scores, quarantine and counts. The scorer is
 loaded once per worker process by a worker plugin, not shipped inside every task.
 
@@ -39,13 +39,12 @@ from leadscore.progress import progress
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import (
     QUARANTINE_SUFFIX,
-    Tally,
     check_drift,
     empty_quarantine,
     empty_scores,
-    score_chunk,
     summarize,
 )
+from leadscore.scoring.chunk import Tally, score_chunk
 from leadscore.scoring.options import ScoringOptions
 from leadscore.scoring.scorer import Scorer
 

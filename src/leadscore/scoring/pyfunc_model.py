@@ -6,6 +6,6 @@ the artifact holds only plain files (this code, JSON, YAML and LightGBM's text m
 
 import mlflow
 
-from leadscore.scoring.artifact import PyfuncScorer
+from leadscore.scoring.pyfunc_scorer import PyfuncScorer
 
 mlflow.models.set_model(PyfuncScorer())

@@ -2,7 +2,8 @@
 
 ``models:/lead-scorer@champion`` names whatever version the alias points to *now*, and
 ``models:/lead-scorer/3`` one version; both are downloaded (by MLflow) into a temporary folder
-that lives as long as it is used. The tracking store is the one every verb uses
+that lives as long as it is used (MLflow is imported only then: a local folder is scored
+without it). The tracking store is the one every verb uses
 (``MLFLOW_TRACKING_URI``, default ``sqlite:///mlflow.db``), so the nightly job and the API follow
 the alias that ``leadscore promote`` moves.
 """
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadscore.errors import InputError
-from leadscore.tracking import tracking_uri
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -81,6 +81,8 @@ def registered_version(uri: str) -> tuple[str, str]:
     looked up); the tracking store becomes MLflow's current one."""
     from mlflow.exceptions import MlflowException
 
+    from leadscore.tracking import tracking_uri
+
     match = _URI.fullmatch(uri)
     if match is None:
         raise InputError(f"{uri}: use models:/<name>@<alias> or models:/<name>/<version>")
@@ -101,6 +103,8 @@ def registry_client() -> MlflowClient:
     """A client of the tracking store (``MLFLOW_TRACKING_URI`` or the default), which also
     becomes MLflow's current one; a SQLite store that is not there is an error."""
     import mlflow
+
+    from leadscore.tracking import tracking_uri
 
     store = tracking_uri()
     _check_store(store)

@@ -79,6 +79,10 @@ class Scorer:
     model_version: str
     drift_reference: dict | None = None  # training-window profile, in exported artifacts
     predictor: Predictor | None = None  # compiled trees of exported artifacts; None: the Booster
+    bundle: Path | None = None  # the folder it was loaded from: worker processes load it too
+    # threads of one model or TreeSHAP call on many rows; None: every core. A worker process
+    # sharing the cores with others takes its share: more threads than cores only wait
+    threads: int | None = None
 
     @classmethod
     def load(cls, bundle: str | Path, *, model_version: str = "dev") -> Scorer:
@@ -103,6 +107,7 @@ class Scorer:
             predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE)
             if booster is not None
             else None,
+            bundle=bundle,
         )
 
     @cached_property
@@ -156,7 +161,8 @@ class Scorer:
             encoded = self.encoder.matrix(features)
             if explain_bands is None and 0 < len(encoded) < ONE_THREAD_BELOW:
                 early = background().submit(shap_values, booster, encoded, threads=1)
-            model_p = (self.predictor or BoosterPredictor(booster)).predict(encoded)
+            predictor = self.predictor or BoosterPredictor(booster)
+            model_p = predictor.predict(encoded, threads=self.threads)
         fit = apply_fit_rules(features, self.fit_rules)
         probability = self.calibrator.predict(self.blend.logit(model_p, fit["fit_score"]))
         band = assign_band(probability, self.thresholds)
@@ -182,7 +188,7 @@ class Scorer:
     def _explain(self, booster: lgb.Booster, encoded: np.ndarray) -> list[str]:
         """Each row's reasons: the signals that moved its model score most (TreeSHAP)."""
         # OpenMP threads for a few rows only add wake-ups, and wait for a busy core
-        threads = 1 if len(encoded) < ONE_THREAD_BELOW else None
+        threads = 1 if len(encoded) < ONE_THREAD_BELOW else self.threads
         shap = shap_values(booster, encoded, threads=threads)
         return explain(shap, self.encoder.decoded(encoded), self.signals)
 
