@@ -1,8 +1,8 @@
-"""Loading a staged Parquet file into PostgreSQL with COPY rather than row inserts.
+"""Loading Arrow tables into PostgreSQL with COPY rather than row inserts.
 
 pandas' ``to_sql`` sends PostgreSQL one parameterised INSERT per row batch, which costs a
 round of parsing and planning per statement; ``COPY ... FROM STDIN`` streams the rows in one
-statement. Each Arrow batch is written as CSV by pyarrow's C++ writer and handed to psycopg's
+statement. Each Arrow table is written as CSV by pyarrow's C++ writer and handed to psycopg's
 COPY protocol as bytes, so no Python object is made per row. The staging table itself is still
 created by pandas (from zero rows), so its column types are exactly those the row inserts made.
 It runs on the writer's connection, inside the transaction that publishes the rows: a run
@@ -19,39 +19,41 @@ import io
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
-def copy_into(staged: pq.ParquetFile, conn: sa.Connection, table: str) -> None:
-    """Create ``table`` with pandas' column types for ``staged``'s schema and COPY its rows in.
+
+def create_table(schema: pa.Schema, conn: sa.Connection, table: str) -> None:
+    """Create ``table`` with pandas' column types for ``schema``, and read timestamps in UTC
+    for the rest of the transaction."""
+    schema.empty_table().to_pandas().to_sql(table, conn, index=False)
+    conn.execute(sa.text("SET LOCAL TIME ZONE 'UTC'"))
+
+
+def copy_into(rows: pa.Table, conn: sa.Connection, table: str) -> None:
+    """COPY ``rows`` into ``table`` (made by :func:`create_table` in this transaction).
 
     CSV keeps a missing value apart from an empty string: pyarrow writes a null as nothing and
     quotes every string, and PostgreSQL reads an unquoted empty field as NULL.
     """
-    schema = staged.schema_arrow
-    schema.empty_table().to_pandas().to_sql(table, conn, index=False)
     preparer = conn.dialect.identifier_preparer
-    columns = ", ".join(preparer.quote(c) for c in schema.names)
+    columns = ", ".join(preparer.quote(c) for c in rows.schema.names)
     statement = f"COPY {preparer.quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    conn.execute(sa.text("SET LOCAL TIME ZONE 'UTC'"))
+    buffer = io.BytesIO()
+    pa_csv.write_csv(_in_utc(rows), buffer, write_options=OPTIONS)
     driver = conn.connection.driver_connection  # psycopg's own, for its COPY protocol
     assert driver is not None, "a live connection has its driver's connection"
-    cursor = driver.cursor()
-    with cursor.copy(statement) as copy:
-        for batch in staged.iter_batches():
-            buffer = io.BytesIO()
-            pa_csv.write_csv(_in_utc(batch), buffer, write_options=options)
-            copy.write(buffer.getbuffer())
+    with driver.cursor().copy(statement) as copy:
+        copy.write(buffer.getbuffer())
 
 
-def _in_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """``batch`` with each zoned timestamp column as the same instants in naive UTC."""
+def _in_utc(rows: pa.Table) -> pa.Table:
+    """``rows`` with each zoned timestamp column as the same instants in naive UTC."""
     columns = [
         column.cast(pa.timestamp(column.type.unit))
         if pa.types.is_timestamp(column.type) and column.type.tz is not None
         else column
-        for column in batch.columns
+        for column in rows.columns
     ]
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    return pa.Table.from_arrays(columns, names=rows.schema.names)
