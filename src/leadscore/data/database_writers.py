@@ -10,8 +10,9 @@ read its leads from the same file it writes its scores to.
 
 Publishing an upsert keeps the earlier rows whose key is not staged tonight: on PostgreSQL with a
 unique index on the key alone (found in the catalog) by ``INSERT ... ON CONFLICT DO UPDATE``;
-elsewhere by deleting tonight's keys and inserting the staged rows. A replacement, or a first
-night, renames the staging table.
+elsewhere by deleting tonight's keys and inserting the staged rows. DuckDB does that chunk by
+chunk on the existing table itself, in the same single transaction, so its rows are not copied
+twice. A replacement, or a first night, renames the staging table.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from leadscore.data.writing import ParquetStage, Writer
 # SET LOCAL for the publishing transaction only: a hash of a million keys fits, where the
 # server's default (4 MB) split the joins of an upsert into batches written to disk
 POSTGRES_WORK_MEM = "256MB"
+CHUNK = "leadscore_chunk"  # the name a DuckDB statement reads an appended Arrow table by
 
 
 class DatabaseWriter(Writer):
@@ -82,9 +84,13 @@ class DatabaseWriter(Writer):
     def stage(self, table: pa.Table) -> None:
         if not self.in_transaction:
             self.begin()
-            self.execute(f"DROP TABLE IF EXISTS {self.staging_table}")
-            self.create(table.schema)
+            self.start(table.schema)
         self.insert(table)
+
+    def start(self, schema: pa.Schema) -> None:
+        """Prepare the transaction for tonight's rows: a fresh staging table."""
+        self.execute(f"DROP TABLE IF EXISTS {self.staging_table}")
+        self.create(schema)
 
     def exists(self) -> bool:
         if self.in_transaction:
@@ -134,9 +140,41 @@ class DatabaseWriter(Writer):
 
 
 class DuckDBWriter(DatabaseWriter):
+    """Upserts into an existing table chunk by chunk: each chunk's keys deleted from the target
+    and its rows inserted, in the one transaction (no staging table to copy again at the end).
+    A night holds each key once (scoring quarantines a repeated lead): the rows kept are then
+    the table's rows less tonight's."""
+
+    direct = False  # upserting into the target itself, without a staging table
+
     def check(self) -> None:
         self.con = duckdb_connection(self.ref.location).cursor()
         super().check()
+
+    def start(self, schema: pa.Schema) -> None:
+        self.direct = self.key is not None and self.table_exists()
+        if not self.direct:
+            super().start(schema)
+
+    def insert(self, table: pa.Table) -> None:
+        if not self.direct:
+            return self._with_chunk(
+                table, f"INSERT INTO {self.staging_table} SELECT * FROM {CHUNK}"
+            )
+        if not table.num_rows:  # nothing to delete or add (and its key may have no type)
+            return None
+        key, names = self.quote(str(self.key)), ", ".join(map(self.quote, table.schema.names))
+        self._with_chunk(
+            table, f"DELETE FROM {self.target} WHERE {key} IN (SELECT {key} FROM {CHUNK})"
+        )
+        self._with_chunk(table, f"INSERT INTO {self.target} ({names}) SELECT {names} FROM {CHUNK}")
+
+    def publish(self) -> int:
+        if not self.direct:
+            return super().publish()
+        kept = self.execute(f"SELECT count(*) FROM {self.target}") - self.rows
+        self.end(commit=True)
+        return int(kept)
 
     def quote(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -155,18 +193,17 @@ class DuckDBWriter(DatabaseWriter):
         return row[0] if row else None
 
     def create(self, schema: pa.Schema) -> None:
-        self._with_chunk(schema.empty_table(), f"CREATE TABLE {self.staging_table} AS SELECT *")
-
-    def insert(self, table: pa.Table) -> None:
-        self._with_chunk(table, f"INSERT INTO {self.staging_table} SELECT *")
+        statement = f"CREATE TABLE {self.staging_table} AS SELECT * FROM {CHUNK}"
+        self._with_chunk(schema.empty_table(), statement)
 
     def _with_chunk(self, table: pa.Table, statement: str) -> None:
-        """``statement FROM`` the Arrow table, which DuckDB scans in place (no copy first)."""
-        self.con.register("leadscore_chunk", table)
+        """``statement`` reading ``table`` as :data:`CHUNK`: DuckDB scans the Arrow table in place
+        (no copy first)."""
+        self.con.register(CHUNK, table)
         try:
-            self.con.execute(f"{statement} FROM leadscore_chunk")
+            self.con.execute(statement)
         finally:
-            self.con.unregister("leadscore_chunk")
+            self.con.unregister(CHUNK)
 
     def table_exists(self) -> bool:
         return (self.ref.table,) in self.con.execute("SHOW TABLES").fetchall()
