@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from leadscore.data.tables import parse_table_uri, read_all
+from leadscore.data.writers import open_writer
 from support import write_in_chunks
 
 POSTGRES_URL = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
@@ -155,3 +156,18 @@ def test_a_target_with_a_primary_key_is_upserted_in_place(table):
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}_calls"'))
+
+
+def test_a_run_that_fails_while_copying_changes_nothing(table):
+    """A run that stops between chunks (its COPY still open) discards: the COPY is failed, the
+    transaction rolled back, the lock released."""
+    uri = f"{POSTGRES_URL}#{table}"
+    write_in_chunks(uri, _awkward(["a", "b"], 0.1))
+    before = _read(uri)
+    writer = open_writer(parse_table_uri(uri), _awkward([], 0.0), "lead_id")
+    writer.append(_awkward(["b", "c"], 0.9))
+    writer.append(_awkward(["d"], 0.9))
+    writer.discard()
+    pd.testing.assert_frame_equal(_read(uri), before)
+    assert not sa.inspect(sa.create_engine(POSTGRES_URL)).has_table(f"{table}__staging")
+    assert write_in_chunks(uri, _awkward(["c"], 0.5)) == 2  # the next run writes

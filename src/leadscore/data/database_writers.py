@@ -23,10 +23,11 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from leadscore.data.postgres_copy import copy_into, create_table
+from leadscore.data.postgres_copy import CopyStream, create_table
 from leadscore.data.staging import STAGING
 from leadscore.data.tables import duckdb_connection, sql_engine
 from leadscore.data.writing import ParquetStage, Writer
+from leadscore.errors import OutputError
 
 # SET LOCAL for the publishing transaction only: a hash of a million keys fits, where the
 # server's default (4 MB) split the joins of an upsert into batches written to disk
@@ -94,6 +95,7 @@ class DatabaseWriter(Writer):
 
     def exists(self) -> bool:
         if self.in_transaction:
+            self.finish_staging()
             return self.table_exists()
         self.begin()
         try:
@@ -104,7 +106,11 @@ class DatabaseWriter(Writer):
     def drop(self) -> None:
         self.end(commit=False)
 
+    def finish_staging(self) -> None:
+        """End what fills the staging table, before another statement runs."""
+
     def publish(self) -> int:
+        self.finish_staging()
         kept = 0
         target, staging = self.target, self.staging_table
         exists = self.table_exists()
@@ -221,6 +227,8 @@ class SQLWriter(DatabaseWriter):
     def quote(self, name: str) -> str:
         return self.engine.dialect.identifier_preparer.quote(name)
 
+    copy: CopyStream | None = None  # PostgreSQL: the COPY filling the staging table
+
     def begin(self) -> None:
         self.conn = self.engine.connect()
         self.transaction = self.conn.begin()
@@ -231,6 +239,9 @@ class SQLWriter(DatabaseWriter):
             return
         self.in_transaction = False
         try:
+            if self.copy is not None:  # a run that failed while staging
+                self.copy.close(OutputError(f"{self.ref}: the run stopped before its commit"))
+                self.copy = None
             if commit:
                 self.transaction.commit()
             else:
@@ -267,8 +278,15 @@ class SQLWriter(DatabaseWriter):
 
     def insert(self, table: pa.Table) -> None:
         if self.postgres:  # COPY rather than row inserts
-            return copy_into(table, self.conn, self.staging_name)
+            if self.copy is None:
+                self.copy = CopyStream(self.conn, self.staging_name, table.schema.names)
+            return self.copy.write(table)
         table.to_pandas().to_sql(self.staging_name, self.conn, if_exists="append", index=False)
+
+    def finish_staging(self) -> None:
+        if self.copy is not None:
+            self.copy.close()
+            self.copy = None
 
     def table_exists(self) -> bool:
         return sa.inspect(self.conn).has_table(self.ref.name)

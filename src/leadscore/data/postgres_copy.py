@@ -2,11 +2,11 @@
 
 pandas' ``to_sql`` sends PostgreSQL one parameterised INSERT per row batch, which costs a
 round of parsing and planning per statement; ``COPY ... FROM STDIN`` streams the rows in one
-statement. Each Arrow table is written as CSV by pyarrow's C++ writer and handed to psycopg's
-COPY protocol as bytes, so no Python object is made per row. The staging table itself is still
-created by pandas (from zero rows), so its column types are exactly those the row inserts made.
-It runs on the writer's connection, inside the transaction that publishes the rows: a run
-killed during the COPY leaves neither the staging table nor a changed target.
+statement for the whole run. Each Arrow table is written as CSV by pyarrow's C++ writer and
+handed to psycopg's COPY protocol as bytes, so no Python object is made per row. The staging
+table itself is still created by pandas (from zero rows), so its column types are exactly those
+the row inserts made. It runs on the writer's connection, inside the transaction that publishes
+the rows: a run killed during the COPY leaves neither the staging table nor a changed target.
 
 Arrow formats a timestamp with a time zone through the zone database, value by value (most of
 the COPY's time on a scores table); the same instants without their zone are formatted as plain
@@ -20,6 +20,7 @@ import io
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 
 OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
@@ -31,21 +32,39 @@ def create_table(schema: pa.Schema, conn: sa.Connection, table: str) -> None:
     conn.execute(sa.text("SET LOCAL TIME ZONE 'UTC'"))
 
 
-def copy_into(rows: pa.Table, conn: sa.Connection, table: str) -> None:
-    """COPY ``rows`` into ``table`` (made by :func:`create_table` in this transaction).
+class CopyStream:
+    """One ``COPY ... FROM STDIN`` into ``table`` (made by :func:`create_table` in this
+    transaction), held open across the chunks of a run and ended by :meth:`close`.
 
-    CSV keeps a missing value apart from an empty string: pyarrow writes a null as nothing and
-    quotes every string, and PostgreSQL reads an unquoted empty field as NULL.
+    One statement for the night rather than one per chunk: the server parses a chunk while the
+    run scores the next one, where a COPY per chunk waited for the server at the end of each.
+    psycopg's queued writer sends from a thread of its own, so :meth:`write` returns once the
+    chunk is formatted. CSV keeps a missing value apart from an empty string: pyarrow writes a
+    null as nothing and quotes every string, and PostgreSQL reads an unquoted empty field as
+    NULL.
     """
-    preparer = conn.dialect.identifier_preparer
-    columns = ", ".join(preparer.quote(c) for c in rows.schema.names)
-    statement = f"COPY {preparer.quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    buffer = io.BytesIO()
-    pa_csv.write_csv(_in_utc(rows), buffer, write_options=OPTIONS)
-    driver = conn.connection.driver_connection  # psycopg's own, for its COPY protocol
-    assert driver is not None, "a live connection has its driver's connection"
-    with driver.cursor().copy(statement) as copy:
-        copy.write(buffer.getbuffer())
+
+    def __init__(self, conn: sa.Connection, table: str, columns: list[str]) -> None:
+        preparer = conn.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(c) for c in columns)
+        statement = f"COPY {preparer.quote(table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        driver = conn.connection.driver_connection  # psycopg's own, for its COPY protocol
+        assert driver is not None, "a live connection has its driver's connection"
+        cursor = driver.cursor()
+        self.context = cursor.copy(statement, writer=QueuedLibpqWriter(cursor))
+        self.copy = self.context.__enter__()
+
+    def write(self, rows: pa.Table) -> None:
+        buffer = io.BytesIO()
+        pa_csv.write_csv(_in_utc(rows), buffer, write_options=OPTIONS)
+        self.copy.write(buffer.getbuffer())
+
+    def close(self, error: BaseException | None = None) -> None:
+        """End the COPY: every row in, or (``error``) none, the statement failing."""
+        if error is None:
+            self.context.__exit__(None, None, None)
+        else:
+            self.context.__exit__(type(error), error, error.__traceback__)
 
 
 def _in_utc(rows: pa.Table) -> pa.Table:
