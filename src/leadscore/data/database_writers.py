@@ -18,14 +18,17 @@ twice. A replacement, or a first night, renames the staging table.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
+import psycopg
 import pyarrow as pa
 import sqlalchemy as sa
 
 from leadscore.data.postgres_copy import CopyStream, create_table
 from leadscore.data.staging import STAGING
-from leadscore.data.tables import duckdb_connection, sql_engine
+from leadscore.data.tables import duckdb_connection, sql_engine, storage_reason
 from leadscore.data.writing import ParquetStage, Writer
 from leadscore.errors import OutputError
 
@@ -240,8 +243,10 @@ class SQLWriter(DatabaseWriter):
         self.in_transaction = False
         try:
             if self.copy is not None:  # a run that failed while staging
-                self.copy.close(OutputError(f"{self.ref}: the run stopped before its commit"))
-                self.copy = None
+                copy, self.copy = self.copy, None
+                # the COPY may have failed already (a value the server refuses): rolled back
+                with suppress(psycopg.Error):
+                    copy.close(OutputError(f"{self.ref}: the run stopped before its commit"))
             if commit:
                 self.transaction.commit()
             else:
@@ -280,13 +285,24 @@ class SQLWriter(DatabaseWriter):
         if self.postgres:  # COPY rather than row inserts
             if self.copy is None:
                 self.copy = CopyStream(self.conn, self.staging_name, table.schema.names)
-            return self.copy.write(table)
+            with self.driver_errors():
+                return self.copy.write(table)
         table.to_pandas().to_sql(self.staging_name, self.conn, if_exists="append", index=False)
 
     def finish_staging(self) -> None:
         if self.copy is not None:
-            self.copy.close()
-            self.copy = None
+            copy, self.copy = self.copy, None
+            with self.driver_errors():
+                copy.close()
+
+    @contextmanager
+    def driver_errors(self) -> Iterator[None]:
+        """psycopg's own errors (the COPY runs on the driver's cursor, past SQLAlchemy) as the
+        :class:`OutputError` of any other failed write."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise OutputError(f"{self.ref}: cannot be written ({storage_reason(exc)})") from exc
 
     def table_exists(self) -> bool:
         return sa.inspect(self.conn).has_table(self.ref.name)
