@@ -109,7 +109,11 @@ def main() -> None:
     plain = ("plain lgb.train seconds", baseline["seconds"])
     figures = [comparison("counted stages seconds", counted, *plain)]
     if "train" in stages:
-        figures.append(comparison("train stage seconds", stages["train"]["seconds"], *plain))
+        train = stages["train"]
+        figures.append(comparison("train stage seconds", train["seconds"], *plain))
+        result |= {k: train[k] for k in ("valid_log_loss", "valid_roc_auc", "rounds") if k in train}
+        print(f"validation log loss {train.get('valid_log_loss')}, ROC-AUC "
+              f"{train.get('valid_roc_auc')}, {train.get('rounds')} rounds")  # fmt: skip
     record(args.out, result, figures, load_at_start=load)
 
 

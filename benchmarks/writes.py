@@ -3,17 +3,21 @@
     python benchmarks/writes.py [--rows 1000000] [--chunk-size 100000] [--postgres URL]
 
 Takes ``--rows`` rows shaped like the scores table (the columns and types `leadscore score`
-writes; generated once into benchmarks/.cache/ as Parquet) and, in the same run:
+writes; generated once into benchmarks/.cache/ as Parquet), read into pandas chunks of
+``--chunk-size`` before any clock starts (what `score` hands its writer), and, in the same run:
 
 - PostgreSQL (``--postgres``, default ``$LEADSCORE_TEST_POSTGRES_URL``): the writer
-  (``open_writer``, chunks appended as `score` appends them, then the commit) into an empty
-  table (the first night) and again into that table holding the same keys (a later night: every
-  row upserted); the baseline is a plain ``COPY ... FROM STDIN`` of the same rows, from a CSV
-  file written before the clock starts, into an empty table of the same columns;
-- DuckDB (a file in a temporary folder): the writer the same two ways; the baseline is
+  (``open_writer``, the chunks appended, then the commit) into an empty table (the first
+  night); again into that table holding the same keys (a later night: every row upserted, by
+  DELETE + INSERT since the table has no key); and once more after a primary key on
+  ``lead_id`` was added (the upsert is then ``INSERT ... ON CONFLICT``). The baseline is a
+  plain ``COPY ... FROM STDIN`` of the same rows, from a CSV file written before the clock
+  starts, into an empty table of the same columns;
+- DuckDB (a file in a temporary folder): the writer the first two ways; the baseline is
   ``CREATE TABLE ... AS SELECT * FROM read_parquet(...)`` of the same Parquet file.
 
-Prints each figure with its baseline and ratio and writes benchmarks/results/writes.json.
+Prints each figure with its baseline and ratio and writes benchmarks/results/writes.json, with
+the load average at the start and the end and, per database, before its first write.
 """
 
 from __future__ import annotations
@@ -77,16 +81,22 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def write_with_writer(ref: TableRef, scores: Path, chunk_size: int) -> None:
+def chunks_of(scores: Path, chunk_size: int) -> list[pd.DataFrame]:
+    """The scores as the pandas chunks `leadscore score` hands its writer."""
+    batches = pq.ParquetFile(scores).iter_batches(batch_size=chunk_size)
+    return [batch.to_pandas() for batch in batches]
+
+
+def write_with_writer(ref: TableRef, chunks: list[pd.DataFrame]) -> None:
     """What `leadscore score` does with its scores: append chunk by chunk, then commit."""
     empty = pd.DataFrame({c: pd.Series(dtype="str") for c in SCORE_COLUMNS})
     writer = open_writer(ref, empty, key="lead_id")
-    for batch in pq.ParquetFile(scores).iter_batches(batch_size=chunk_size):
-        writer.append(batch.to_pandas())
+    for chunk in chunks:
+        writer.append(chunk)
     writer.commit()
 
 
-def postgres(url: str, scores: Path, chunk_size: int, folder: Path) -> list[dict]:
+def postgres(url: str, scores: Path, chunks: list[pd.DataFrame], folder: Path) -> list[dict]:
     engine = sa.create_engine(url)
     target, plain = "bench_scores", "bench_scores_copy"
     with engine.begin() as conn:
@@ -109,8 +119,11 @@ def postgres(url: str, scores: Path, chunk_size: int, folder: Path) -> list[dict
                     out.write(block)
 
     ref = TableRef("sql", url, target)
-    first = timed(lambda: write_with_writer(ref, scores, chunk_size))
-    upsert = timed(lambda: write_with_writer(ref, scores, chunk_size))
+    first = timed(lambda: write_with_writer(ref, chunks))
+    upsert = timed(lambda: write_with_writer(ref, chunks))
+    with engine.begin() as conn:  # a key the catalog shows: the upsert becomes ON CONFLICT
+        conn.execute(sa.text(f'ALTER TABLE "{target}" ADD PRIMARY KEY (lead_id)'))
+    keyed = timed(lambda: write_with_writer(ref, chunks))
     baseline = timed(copy)
     with engine.begin() as conn:
         counts = [conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar() for t in
@@ -122,25 +135,31 @@ def postgres(url: str, scores: Path, chunk_size: int, folder: Path) -> list[dict
     plain = ("plain COPY (s)", baseline)
     return [
         comparison("postgresql writer, first night (s)", first, *plain),
-        comparison("postgresql writer, upsert of every row (s)", upsert, *plain),
+        comparison("postgresql writer, upsert of every row, DELETE + INSERT (s)", upsert, *plain),
+        comparison("postgresql writer, upsert of every row, primary key (s)", keyed, *plain),
     ]
 
 
-def duckdb(scores: Path, chunk_size: int, folder: Path) -> list[dict]:
+def duckdb(scores: Path, chunks: list[pd.DataFrame], folder: Path) -> list[dict]:
     path = folder / "bench.duckdb"
     ref = TableRef("duckdb", str(path), "scores")
-    first = timed(lambda: write_with_writer(ref, scores, chunk_size))
-    upsert = timed(lambda: write_with_writer(ref, scores, chunk_size))
+    first = timed(lambda: write_with_writer(ref, chunks))
+    upsert = timed(lambda: write_with_writer(ref, chunks))
     con = duckdb_connection(str(path)).cursor()
     source = str(scores).replace("'", "''")
     baseline = timed(
         lambda: con.execute(f"CREATE TABLE plain AS SELECT * FROM read_parquet('{source}')")
     )
-    plain = ("INSERT ... SELECT (s)", baseline)
+    plain = ("CREATE TABLE ... AS SELECT from Parquet (s)", baseline)
     return [
         comparison("duckdb writer, first night (s)", first, *plain),
         comparison("duckdb writer, upsert of every row (s)", upsert, *plain),
     ]
+
+
+def with_load(figures: list[dict], load: list[float]) -> list[dict]:
+    """``figures``, each with the load average taken before its database's first write."""
+    return [{**figure, "load_average_before": load} for figure in figures]
 
 
 def main() -> None:
@@ -153,9 +172,10 @@ def main() -> None:
         raise SystemExit("--postgres URL (or LEADSCORE_TEST_POSTGRES_URL) is needed")
     load = load_average()
     scores = prepare(args.rows)
+    chunks = chunks_of(scores, args.chunk_size)
     with tempfile.TemporaryDirectory(prefix="run-", dir=CACHE) as tmp:
-        figures = postgres(args.postgres, scores, args.chunk_size, Path(tmp))
-        figures += duckdb(scores, args.chunk_size, Path(tmp))
+        figures = with_load(postgres(args.postgres, scores, chunks, Path(tmp)), load)
+        figures += with_load(duckdb(scores, chunks, Path(tmp)), load_average())
     result = {"rows": args.rows, "chunk_size": args.chunk_size}
     record(RESULTS / "writes.json", result, figures, load_at_start=load)
 

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from leadscore.data.tables import parse_table_uri, read_all
+from leadscore.data.writers import open_writer
 from support import write_in_chunks
 
 POSTGRES_URL = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
@@ -129,3 +130,44 @@ def test_a_run_killed_after_its_copy_leaves_the_previous_table(table):
     assert not sa.inspect(engine).has_table(f"{table}__staging")
     assert write_in_chunks(uri, _awkward(["c", "d"], 0.5)) == 2  # and the next run completes
     assert _read(uri)["lead_id"].tolist() == ["a", "b", "c", "d"]
+
+
+def test_a_target_with_a_primary_key_is_upserted_in_place(table):
+    """With a unique key on the target (found in the catalog) the upsert updates rows in place
+    (``ON CONFLICT``) instead of deleting them: a table referencing tonight's leads by that key
+    keeps its rows, where a DELETE would break its foreign key."""
+    uri = f"{POSTGRES_URL}#{table}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        columns = "probability FLOAT8, score BIGINT, reasons TEXT, as_of TIMESTAMPTZ"
+        conn.execute(sa.text(f'CREATE TABLE "{table}" (lead_id TEXT PRIMARY KEY, {columns})'))
+        conn.execute(sa.text(f'CREATE TABLE "{table}_calls" (lead_id TEXT REFERENCES "{table}")'))
+    try:
+        assert write_in_chunks(uri, _awkward(["a", "b", "c"], 0.1)) == 0
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"INSERT INTO \"{table}_calls\" VALUES ('b')"))
+        later = _awkward(["b", "d"], 0.7)
+        assert write_in_chunks(uri, later) == 2
+        now = _read(uri)
+        assert now["lead_id"].tolist() == ["a", "b", "c", "d"]
+        assert now["probability"].tolist()[1] == later["probability"][0]
+        assert now["score"].tolist() == [0, 0, 2, 1]
+        assert sa.inspect(engine).get_pk_constraint(table)["constrained_columns"] == ["lead_id"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}_calls"'))
+
+
+def test_a_run_that_fails_while_copying_changes_nothing(table):
+    """A run that stops between chunks (its COPY still open) discards: the COPY is failed, the
+    transaction rolled back, the lock released."""
+    uri = f"{POSTGRES_URL}#{table}"
+    write_in_chunks(uri, _awkward(["a", "b"], 0.1))
+    before = _read(uri)
+    writer = open_writer(parse_table_uri(uri), _awkward([], 0.0), "lead_id")
+    writer.append(_awkward(["b", "c"], 0.9))
+    writer.append(_awkward(["d"], 0.9))
+    writer.discard()
+    pd.testing.assert_frame_equal(_read(uri), before)
+    assert not sa.inspect(sa.create_engine(POSTGRES_URL)).has_table(f"{table}__staging")
+    assert write_in_chunks(uri, _awkward(["c"], 0.5)) == 2  # the next run writes

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import TrainConfig
-from leadscore.modeling.booster import lgbm_params, train_final, train_model
+from leadscore.modeling.booster import for_window, lgbm_params, train_final, train_model
 from leadscore.modeling.training import train_conversion_model
 
 
@@ -92,3 +92,21 @@ def test_training_uses_the_two_earlier_windows_and_gives_out_of_sample_validatio
     assert set(searched.tuned) == {"num_leaves", "learning_rate", "min_child_samples",
                                    "feature_fraction", "lambda_l2"}  # fmt: skip
     assert searched.cfg.num_leaves == searched.tuned["num_leaves"]
+
+
+def test_large_training_windows_train_at_a_higher_rate_and_stop_sooner():
+    """Above twice ``tree_max_rows`` the learning rate is floored and early stopping waits
+    less; below it (the demo, X Education) the settings are exactly the configured ones."""
+    cfg = TrainConfig(learning_rate=0.03, early_stopping_rounds=100, tree_max_rows=1800)
+    assert for_window(cfg, 3599) is cfg
+    large = for_window(cfg, 3600)
+    assert (large.learning_rate, large.early_stopping_rounds) == (0.1, 30)
+    assert for_window(cfg.model_copy(update={"learning_rate": 0.15}), 3600).learning_rate == 0.15
+    features = _featurized()  # 3,600 training rows: a large window for tree_max_rows 1,800
+    cfg = cfg.model_copy(update={"max_rounds": 400, "min_child_samples": 50})
+    result = train_conversion_model(features, cfg=cfg, train_rows=3600)
+    assert (result.cfg.learning_rate, result.cfg.early_stopping_rounds) == (0.1, 30)
+    small = train_conversion_model(
+        features, cfg=cfg.model_copy(update={"tree_max_rows": 1801}), train_rows=3600
+    )
+    assert small.cfg.learning_rate == 0.03 and small.summary["rounds"] > result.summary["rounds"]

@@ -139,10 +139,12 @@ class TrainConfig(Section):
     # sample of this many (LightGBM bagging), so a round costs what it costs on a mid-sized
     # table; the rounds still see every row in turn. See leadscore.modeling.training.lgbm_params.
     tree_max_rows: int = Field(500_000, ge=1000)
-    # on those same large training windows the search tries learning rates from this one up
-    # (0.02 otherwise): fewer rounds at a higher rate, the final fit's cost being its rounds.
-    # See leadscore.modeling.tuning.learning_rates.
+    # on those same large training windows the learning rate is at least this one (the search
+    # tries rates from it up, 0.02 otherwise) and early stopping waits this many rounds at most:
+    # fewer rounds at a higher rate, the final fit's cost being its rounds. See
+    # leadscore.modeling.booster.for_window and leadscore.modeling.tuning.learning_rates.
     large_table_min_learning_rate: float = Field(0.1, gt=0, le=0.2)
+    large_table_early_stopping_rounds: int = Field(30, ge=1)
     # the training window's non-converters kept (seeded by lead id), weighted 1/fraction; all
     # converters are kept. 1 = no sampling. See leadscore.modeling.sampling.
     non_converter_fraction: float = Field(1.0, gt=0, le=1)

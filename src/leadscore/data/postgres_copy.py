@@ -1,12 +1,12 @@
-"""Loading a staged Parquet file into PostgreSQL with COPY rather than row inserts.
+"""Loading Arrow tables into PostgreSQL with COPY rather than row inserts.
 
 pandas' ``to_sql`` sends PostgreSQL one parameterised INSERT per row batch, which costs a
 round of parsing and planning per statement; ``COPY ... FROM STDIN`` streams the rows in one
-statement. Each Arrow batch is written as CSV by pyarrow's C++ writer and handed to psycopg's
-COPY protocol as bytes, so no Python object is made per row. The staging table itself is still
-created by pandas (from zero rows), so its column types are exactly those the row inserts made.
-It runs on the writer's connection, inside the transaction that publishes the rows: a run
-killed during the COPY leaves neither the staging table nor a changed target.
+statement for the whole run. Each Arrow table is written as CSV by pyarrow's C++ writer and
+handed to psycopg's COPY protocol as bytes, so no Python object is made per row. The staging
+table itself is still created by pandas (from zero rows), so its column types are exactly those
+the row inserts made. It runs on the writer's connection, inside the transaction that publishes
+the rows: a run killed during the COPY leaves neither the staging table nor a changed target.
 
 Arrow formats a timestamp with a time zone through the zone database, value by value (most of
 the COPY's time on a scores table); the same instants without their zone are formatted as plain
@@ -19,39 +19,60 @@ import io
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
+
+OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
 
-def copy_into(staged: pq.ParquetFile, conn: sa.Connection, table: str) -> None:
-    """Create ``table`` with pandas' column types for ``staged``'s schema and COPY its rows in.
-
-    CSV keeps a missing value apart from an empty string: pyarrow writes a null as nothing and
-    quotes every string, and PostgreSQL reads an unquoted empty field as NULL.
-    """
-    schema = staged.schema_arrow
+def create_table(schema: pa.Schema, conn: sa.Connection, table: str) -> None:
+    """Create ``table`` with pandas' column types for ``schema``, and read timestamps in UTC
+    for the rest of the transaction."""
     schema.empty_table().to_pandas().to_sql(table, conn, index=False)
-    preparer = conn.dialect.identifier_preparer
-    columns = ", ".join(preparer.quote(c) for c in schema.names)
-    statement = f"COPY {preparer.quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     conn.execute(sa.text("SET LOCAL TIME ZONE 'UTC'"))
-    driver = conn.connection.driver_connection  # psycopg's own, for its COPY protocol
-    assert driver is not None, "a live connection has its driver's connection"
-    cursor = driver.cursor()
-    with cursor.copy(statement) as copy:
-        for batch in staged.iter_batches():
-            buffer = io.BytesIO()
-            pa_csv.write_csv(_in_utc(batch), buffer, write_options=options)
-            copy.write(buffer.getbuffer())
 
 
-def _in_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """``batch`` with each zoned timestamp column as the same instants in naive UTC."""
+class CopyStream:
+    """One ``COPY ... FROM STDIN`` into ``table`` (made by :func:`create_table` in this
+    transaction), held open across the chunks of a run and ended by :meth:`close`.
+
+    One statement for the night rather than one per chunk: the server parses a chunk while the
+    run scores the next one, where a COPY per chunk waited for the server at the end of each.
+    psycopg's queued writer sends from a thread of its own, so :meth:`write` returns once the
+    chunk is formatted. CSV keeps a missing value apart from an empty string: pyarrow writes a
+    null as nothing and quotes every string, and PostgreSQL reads an unquoted empty field as
+    NULL.
+    """
+
+    def __init__(self, conn: sa.Connection, table: str, columns: list[str]) -> None:
+        preparer = conn.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(c) for c in columns)
+        statement = f"COPY {preparer.quote(table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        driver = conn.connection.driver_connection  # psycopg's own, for its COPY protocol
+        assert driver is not None, "a live connection has its driver's connection"
+        cursor = driver.cursor()
+        self.context = cursor.copy(statement, writer=QueuedLibpqWriter(cursor))
+        self.copy = self.context.__enter__()
+
+    def write(self, rows: pa.Table) -> None:
+        buffer = io.BytesIO()
+        pa_csv.write_csv(_in_utc(rows), buffer, write_options=OPTIONS)
+        self.copy.write(buffer.getbuffer())
+
+    def close(self, error: BaseException | None = None) -> None:
+        """End the COPY: every row in, or (``error``) none, the statement failing."""
+        if error is None:
+            self.context.__exit__(None, None, None)
+        else:
+            self.context.__exit__(type(error), error, error.__traceback__)
+
+
+def _in_utc(rows: pa.Table) -> pa.Table:
+    """``rows`` with each zoned timestamp column as the same instants in naive UTC."""
     columns = [
         column.cast(pa.timestamp(column.type.unit))
         if pa.types.is_timestamp(column.type) and column.type.tz is not None
         else column
-        for column in batch.columns
+        for column in rows.columns
     ]
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    return pa.Table.from_arrays(columns, names=rows.schema.names)

@@ -15,6 +15,33 @@ import pandas as pd
 from leadscore.config import TrainConfig
 
 
+def large_window(cfg: TrainConfig, rows: int) -> bool:
+    """Whether ``rows`` training rows are a large window: at least twice ``cfg.tree_max_rows``,
+    where each tree grows on a sample of them and the large-window settings apply."""
+    return rows >= 2 * cfg.tree_max_rows
+
+
+def for_window(cfg: TrainConfig, rows: int) -> TrainConfig:
+    """The settings for a training window of ``rows`` rows: ``cfg`` itself, except on a large
+    window, whose learning rate is at least ``cfg.large_table_min_learning_rate`` and whose
+    early stopping waits ``cfg.large_table_early_stopping_rounds`` rounds.
+
+    A fit's time is its rounds, and early stopping's rounds go as the inverse of the learning
+    rate; with that many rows a higher rate costs little validation loss, and so does a shorter
+    wait at a rate that moves further per round (the results page has the measurements). The
+    demo's and X Education's windows are far smaller and keep ``cfg`` as it is.
+    """
+    if not large_window(cfg, rows):
+        return cfg
+    update = {
+        "learning_rate": max(cfg.learning_rate, cfg.large_table_min_learning_rate),
+        "early_stopping_rounds": min(
+            cfg.early_stopping_rounds, cfg.large_table_early_stopping_rounds
+        ),
+    }
+    return cfg.model_copy(update=update)
+
+
 def lgbm_params(cfg: TrainConfig, rows: int) -> dict:
     """LightGBM's settings for ``rows`` training rows.
 
@@ -25,7 +52,7 @@ def lgbm_params(cfg: TrainConfig, rows: int) -> dict:
     compact subset; above it a sampled round costs about as much as a full one (the results page
     of the docs has the measurements). Smaller tables are fitted on every row.
     """
-    sampled = rows >= 2 * cfg.tree_max_rows
+    sampled = large_window(cfg, rows)
     bagging = {"bagging_fraction": cfg.tree_max_rows / rows, "bagging_freq": 1} if sampled else {}
     return {
         "objective": "binary",

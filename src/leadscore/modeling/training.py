@@ -18,7 +18,7 @@ import pandas as pd
 
 from leadscore.config import ORDER_COLUMN, TrainConfig
 from leadscore.features import CategoryEncoder
-from leadscore.modeling.booster import TrainedBooster, probabilities, train_final
+from leadscore.modeling.booster import TrainedBooster, for_window, probabilities, train_final
 from leadscore.modeling.cold_start import no_model_note, training_conversions
 from leadscore.modeling.metrics import classification_metrics
 from leadscore.modeling.sampling import describe, sample_weights
@@ -76,6 +76,7 @@ def train_conversion_model(
     counts |= {"valid_rows": len(valid), "features": len(columns)}
     if counts["train_conversions"] < cfg.min_conversions:
         return _without_model(valid, encoder, cfg=cfg, sampling=sampling, counts=counts)
+    cfg = for_window(cfg, len(train))  # a large window: a higher rate, a shorter wait
     x_train, y_train = encoder.transform(train[columns]), train["label"].to_numpy()
     x_valid, y_valid = encoder.transform(valid[columns]), valid["label"].to_numpy()
     weight = sample_weights(y_train, fraction) if fraction < 1 else None

@@ -14,7 +14,7 @@ import optuna
 import pandas as pd
 
 from leadscore.config import TrainConfig
-from leadscore.modeling.booster import train_model
+from leadscore.modeling.booster import large_window, train_model
 from leadscore.modeling.sampling import keep_mask
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def learning_rates(cfg: TrainConfig, train_rows: int) -> tuple[float, float]:
     little validation loss (the results page has the measurement) and the fit far fewer rounds.
     Smaller windows, the demo among them, keep the full range.
     """
-    if train_rows >= 2 * cfg.tree_max_rows:
+    if large_window(cfg, train_rows):
         return max(LEARNING_RATES[0], cfg.large_table_min_learning_rate), LEARNING_RATES[1]
     return LEARNING_RATES
 
