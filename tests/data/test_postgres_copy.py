@@ -171,3 +171,12 @@ def test_a_run_that_fails_while_copying_changes_nothing(table):
     pd.testing.assert_frame_equal(_read(uri), before)
     assert not sa.inspect(sa.create_engine(POSTGRES_URL)).has_table(f"{table}__staging")
     assert write_in_chunks(uri, _awkward(["c"], 0.5)) == 2  # the next run writes
+
+
+def test_a_nul_in_text_is_written_as_the_replacement_character_and_the_row_kept(table):
+    # a quarantined cell carries the value that made it bad, and PostgreSQL text holds no NUL
+    night = _awkward(["L00", "L01"], 0.1)
+    night["reasons"] = ["junk date \x00 here", "fine"]
+    assert write_in_chunks(f"{POSTGRES_URL}#{table}", night) == 0
+    written = _read(f"{POSTGRES_URL}#{table}")
+    assert written["reasons"].tolist() == ["junk date \ufffd here", "fine"]

@@ -11,6 +11,10 @@ the rows: a run killed during the COPY leaves neither the staging table nor a ch
 Arrow formats a timestamp with a time zone through the zone database, value by value (most of
 the COPY's time on a scores table); the same instants without their zone are formatted as plain
 UTC digits, and the transaction reads them in UTC (``SET LOCAL``, which ends with it).
+
+PostgreSQL's text cannot hold the NUL character at all (a quarantined cell may carry one, as the
+value that made it bad): it is written as U+FFFD, the replacement character, so the row is kept
+rather than the whole night failing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import io
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
@@ -56,7 +61,7 @@ class CopyStream:
 
     def write(self, rows: pa.Table) -> None:
         buffer = io.BytesIO()
-        pa_csv.write_csv(_in_utc(rows), buffer, write_options=OPTIONS)
+        pa_csv.write_csv(_for_postgres(rows), buffer, write_options=OPTIONS)
         self.copy.write(buffer.getbuffer())
 
     def close(self, error: BaseException | None = None) -> None:
@@ -67,12 +72,15 @@ class CopyStream:
             self.context.__exit__(type(error), error, error.__traceback__)
 
 
-def _in_utc(rows: pa.Table) -> pa.Table:
-    """``rows`` with each zoned timestamp column as the same instants in naive UTC."""
-    columns = [
-        column.cast(pa.timestamp(column.type.unit))
-        if pa.types.is_timestamp(column.type) and column.type.tz is not None
-        else column
-        for column in rows.columns
-    ]
-    return pa.Table.from_arrays(columns, names=rows.schema.names)
+def _for_postgres(rows: pa.Table) -> pa.Table:
+    """``rows`` as PostgreSQL takes them: each zoned timestamp column as the same instants in
+    naive UTC, each NUL in text as U+FFFD."""
+    return pa.Table.from_arrays([_column(c) for c in rows.columns], names=rows.schema.names)
+
+
+def _column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        return column.cast(pa.timestamp(column.type.unit))
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.replace_substring(column, "\x00", "\ufffd")
+    return column
