@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from leadscore.scoring.options import usable_cores
+
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -19,7 +21,7 @@ def background() -> ThreadPoolExecutor:
     (requests answered in parallel threads each get one)."""
     global _pool
     if _pool is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        cores = usable_cores()
         _pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="leadscore-background")
     return _pool
 

@@ -134,6 +134,8 @@ def _exit_with(run: int) -> None:
     """End this worker when the run's process ends. A scheduler that kills the run (SIGTERM,
     SIGKILL) kills only that process; its workers, children of the forkserver, would otherwise
     wait for work forever, each holding a model."""
+    if not hasattr(os, "pidfd_open"):  # Linux only: elsewhere a killed run's workers stay
+        return
     try:
         ended = os.pidfd_open(run)  # readable once the process has ended
     except ProcessLookupError:  # ended already

@@ -16,8 +16,10 @@ def _now() -> pd.Timestamp:
 
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity, which a container or ``taskset``
-    may narrow), not the machine's."""
-    return len(os.sched_getaffinity(0))
+    may narrow), not the machine's; where the system does not say (macOS), the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
