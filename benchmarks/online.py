@@ -24,7 +24,9 @@ Then ``leadscore serve --workers W`` (``--workers``, default 2; 0 skips it) gets
 clients again, on the same leads, for the throughput several worker processes add.
 
 Prints each figure beside its same-run baseline and their ratio (MLflow's p50 against
-leadscore's, sequential and concurrent; the throughput of W workers against one), then JSON
+leadscore's, sequential and concurrent; the throughput of W workers against one, and the cores
+their server processes kept busy: psutil's CPU seconds of the server and its children, and of
+this client, over each mode), then JSON
 (p50/p90/p99/max ms and requests/s per server and mode, the targets of issue 22: sequential p99
 at most 6 ms, the p50 ratio at least 6, W workers at least 1.5 times one's throughput), and
 writes it to benchmarks/results/online.json. The machine is shared, so read p99 next to the
@@ -56,6 +58,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
+import psutil
 import requests
 from recording import RESULTS, comparison, load_average, record
 
@@ -140,7 +143,7 @@ def timed_posts(url: str, bodies: list[bytes]) -> np.ndarray:
     return latencies
 
 
-def summary(latencies: np.ndarray, seconds: float) -> dict[str, float]:
+def percentiles(latencies: np.ndarray) -> dict[str, float]:
     p50, p90, p99 = np.percentile(latencies, [50, 90, 99])
     return {
         "requests": len(latencies),
@@ -148,14 +151,48 @@ def summary(latencies: np.ndarray, seconds: float) -> dict[str, float]:
         "p90_ms": round(float(p90), 3),
         "p99_ms": round(float(p99), 3),
         "max_ms": round(float(latencies.max()), 3),
-        "requests_per_s": round(len(latencies) / seconds, 1),
     }
+
+
+def summary(latencies: np.ndarray, seconds: float, cpu: dict[str, float]) -> dict[str, float]:
+    """Latency percentiles and throughput; with the CPU seconds the server's processes and this
+    client (all its threads) used meanwhile, as cores kept busy: what a second worker process
+    could add is bounded by the cores the first leaves idle."""
+    return percentiles(latencies) | {
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "server_cpu_ms_per_request": round(cpu["server"] / len(latencies) * 1000, 3),
+        "server_cores_busy": round(cpu["server"] / seconds, 2),
+        "client_cores_busy": round(cpu["client"] / seconds, 2),
+    }
+
+
+@contextmanager
+def cpu_used(server: psutil.Process) -> Iterator[dict[str, float]]:
+    """CPU seconds (user and system) of ``server`` and its child processes, and of this process,
+    over the ``with`` block."""
+    before = _server_cpu(server), time.process_time()
+    found: dict[str, float] = {}
+    yield found
+    found["server"] = _server_cpu(server) - before[0]
+    found["client"] = time.process_time() - before[1]
+
+
+def _server_cpu(server: psutil.Process) -> float:
+    total = 0.0
+    for process in (server, *server.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def measure(
     url: str,
     bodies: list[bytes],
     args: argparse.Namespace,
+    server: psutil.Process,
     *,
     modes: tuple[str, ...] = ("sequential", "concurrent"),
 ) -> dict[str, dict]:
@@ -167,18 +204,22 @@ def measure(
     start = args.warmup
     result = {}
     if "sequential" in modes:
-        t = time.perf_counter()
-        one = timed_posts(url, bodies[start : start + args.sequential])
-        result["sequential"] = summary(one, time.perf_counter() - t)
+        with cpu_used(server) as cpu:
+            t = time.perf_counter()
+            one = timed_posts(url, bodies[start : start + args.sequential])
+            seconds = time.perf_counter() - t
+        result["sequential"] = summary(one, seconds, cpu)
     start += args.sequential
     if "concurrent" in modes:
         shares = [
             bodies[start + c * args.per_client : start + (c + 1) * args.per_client]
             for c in range(args.clients)
         ]
-        t = time.perf_counter()
-        found = concurrently(url, shares)
-        result["concurrent"] = summary(np.concatenate(found), time.perf_counter() - t)
+        with cpu_used(server) as cpu:
+            t = time.perf_counter()
+            found = concurrently(url, shares)
+            seconds = time.perf_counter() - t
+        result["concurrent"] = summary(np.concatenate(found), seconds, cpu)
     return result
 
 
@@ -254,8 +295,8 @@ def served(
     """One server on a free port, measured by :func:`measure`."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with serving([*argv, port_flag, str(port)], f"{base}{health}", server_env()):
-        return measure(f"{base}{path}", bodies, args, modes=modes)
+    with serving([*argv, port_flag, str(port)], f"{base}{health}", server_env()) as process:
+        return measure(f"{base}{path}", bodies, args, psutil.Process(process.pid), modes=modes)
 
 
 def comparisons(figures: dict, args: argparse.Namespace) -> list[dict]:
@@ -276,6 +317,12 @@ def comparisons(figures: dict, args: argparse.Namespace) -> list[dict]:
                        several["concurrent"]["requests_per_s"],
                        f"--workers 1, {args.clients} clients (requests/s)",
                        ours["concurrent"]["requests_per_s"])
+        )  # fmt: skip
+        found.append(
+            comparison(f"--workers {args.workers}, {args.clients} clients (server cores busy)",
+                       several["concurrent"]["server_cores_busy"],
+                       f"--workers 1, {args.clients} clients (server cores busy)",
+                       ours["concurrent"]["server_cores_busy"])
         )  # fmt: skip
     return found
 
@@ -328,10 +375,9 @@ def metrics_cost(args: argparse.Namespace) -> None:
             for name in sorted(urls, reverse=r % 2 == 1):
                 found[name].append(timed_posts(f"{urls[name]}/score", block))
     for name, blocks in found.items():
-        figures[name] = summary(np.concatenate(blocks), 1.0) | {
+        figures[name] = percentiles(np.concatenate(blocks)) | {
             "p50_ms_per_round": [round(float(np.median(b)), 3) for b in blocks]
         }
-        del figures[name]["requests_per_s"]
     figures["p50_cost_ms"] = round(
         figures["with_metrics"]["p50_ms"] - figures["without_metrics"]["p50_ms"], 3
     )

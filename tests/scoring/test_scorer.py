@@ -1,4 +1,5 @@
-"""The scorer's reasons: the same whether TreeSHAP runs on a background thread or inline."""
+"""The scorer's reasons: the same whether TreeSHAP runs on a background thread or inline, and
+whether its trees are split between two threads or not."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadscore.modeling.booster import shap_values
 from leadscore.modeling.thresholds import BANDS
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.background import background
@@ -32,6 +34,17 @@ def test_reasons_from_the_background_thread_are_the_inline_ones(held_out):
         assert np.array_equal(early[key], inline[key])
     one = [scorer.score(few.iloc[[i]])["reasons"][0] for i in range(len(few))]
     assert one == inline["reasons"].tolist()  # one lead per call, as the API scores
+
+
+@pytest.mark.slow
+def test_the_tree_shares_explain_what_the_whole_model_explains(held_out):
+    scorer, features = held_out
+    encoded = scorer.encoder.matrix(features.head(300))
+    shares = scorer.tree_shares
+    assert len(shares) == 2  # the API's calls are explained by two threads
+    assert sum(s.num_trees() for s in shares) == scorer.booster.num_trees()
+    parts = sum(shap_values(s, encoded) for s in shares)
+    assert np.abs(parts - shap_values(scorer.booster, encoded)).max() < 1e-12
 
 
 def _score_in_child(scorer, features, queue) -> None:

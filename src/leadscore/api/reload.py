@@ -94,6 +94,7 @@ def load_model(uri: str) -> LoadedModel:
     downloaded folder is removed at once."""
     with model_source(uri) as source:
         scorer, metadata = load_artifact(source.path)
+    scorer.tree_shares  # noqa: B018  (built now, not by the first request it would delay)
     about = {
         key: metadata[key]
         for key in ("model_version", "mlflow_run_id", "data_fingerprint", "git_commit")

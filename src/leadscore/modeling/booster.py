@@ -160,6 +160,28 @@ def shap_values(
     return np.asarray(values)[:, :-1]
 
 
+def split_trees(booster: lgb.Booster, *, first_share: float) -> tuple[lgb.Booster, ...]:
+    """The booster's trees as boosters of their own: the first ``first_share`` of the
+    iterations, then the rest (the booster itself when it has a single iteration).
+
+    TreeSHAP is a sum over trees, so the parts' values add up to the whole's (in another order of
+    floating-point additions: within 1e-14 on the demo's held-out leads), and two threads can
+    compute them at once. Each part is a booster of its own because LightGBM keeps a prediction's
+    ``start_iteration`` and ``num_iteration`` on the booster while it predicts: two threads asking
+    one booster for different trees would each read the other's.
+    """
+    # the iterations predict uses by default: up to the best one, if early stopping set it
+    iterations = (
+        booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+    )
+    if iterations < 2:
+        return (booster,)
+    cut = min(max(round(iterations * first_share), 1), iterations - 1)
+    first = booster.model_to_string(num_iteration=cut)
+    rest = booster.model_to_string(start_iteration=cut, num_iteration=iterations - cut)
+    return lgb.Booster(model_str=first), lgb.Booster(model_str=rest)
+
+
 def gain_importance(booster: lgb.Booster) -> pd.DataFrame:
     """Each feature's share of the total split gain, largest first."""
     gain = booster.feature_importance(importance_type="gain")

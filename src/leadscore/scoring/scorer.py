@@ -27,7 +27,7 @@ from leadscore.config import FeaturizeConfig, SchemaConfig
 from leadscore.data.files import read_json
 from leadscore.features import CategoryEncoder, build_features, feature_columns
 from leadscore.features.cleaning import Columns, column, n_rows
-from leadscore.modeling.booster import shap_values
+from leadscore.modeling.booster import shap_values, split_trees
 from leadscore.modeling.calibration import Blend, Calibrator
 from leadscore.modeling.cold_start import read_booster
 from leadscore.modeling.fit_score import FitRules, apply_fit_rules, load_fit_rules
@@ -62,6 +62,9 @@ SCORE_DTYPES: dict[str, str] = {
 }
 SCORE_COLUMNS: tuple[str, ...] = tuple(SCORE_DTYPES)
 TOP_BAND: tuple[str, ...] = BANDS[:1]  # the leads whose reasons a batch run writes
+# the share of the trees whose TreeSHAP runs on the background thread when an online call is
+# explained: the calling thread first computes the score, fit score and bands, then the rest
+BACKGROUND_SHARE = 0.6
 # scoring moments: one for every lead, one per lead, or naive UTC datetime64 (online)
 Moments: TypeAlias = pd.Timestamp | pd.Series | np.ndarray
 
@@ -115,6 +118,15 @@ class Scorer:
         """The grouping of this model's features that reasons use."""
         return Signals.of(list(self.encoder.feature_names_in_), self.schema)
 
+    @cached_property
+    def tree_shares(self) -> tuple[lgb.Booster, ...]:
+        """The booster's trees in two boosters (:func:`~leadscore.modeling.booster.split_trees`)
+        whose TreeSHAP values add up to the whole's: a few rows are explained by two threads at
+        once (``()`` without a model)."""
+        if self.booster is None:
+            return ()
+        return split_trees(self.booster, first_share=BACKGROUND_SHARE)
+
     @overload
     def featurize(
         self, leads: pd.DataFrame, events: pd.DataFrame | None, as_of: Moments
@@ -149,9 +161,10 @@ class Scorer:
         Reasons need exact TreeSHAP, which costs far more than the score itself; with
         ``explain_bands`` only leads in those bands get reasons (the others get ""), which is
         what a nightly run needs: sales reads the reasons of the leads it will call. When every
-        row is explained and the rows are few (an online call), TreeSHAP starts at once on a
-        background thread: it runs in LightGBM's C code without the GIL, on the other core,
-        while this thread computes the fit score, the blend and the bands.
+        row is explained and the rows are few (an online call), TreeSHAP of most trees starts at
+        once on a background thread: it runs in LightGBM's C code without the GIL, on the other
+        core, while this thread computes the fit score, the blend and the bands, and then
+        TreeSHAP of the other trees (:attr:`tree_shares`); the reasons read the sum.
         """
         booster = self.booster
         early: Future[np.ndarray] | None = None
@@ -160,7 +173,8 @@ class Scorer:
         else:
             encoded = self.encoder.matrix(features)
             if explain_bands is None and 0 < len(encoded) < ONE_THREAD_BELOW:
-                early = background().submit(shap_values, booster, encoded, threads=1)
+                first = self.tree_shares[0]
+                early = background().submit(shap_values, first, encoded, threads=1)
             predictor = self.predictor or BoosterPredictor(booster)
             model_p = predictor.predict(encoded, threads=self.threads)
         fit = apply_fit_rules(features, self.fit_rules)
@@ -171,7 +185,9 @@ class Scorer:
         if booster is None:
             reasons[wanted] = fit["fit_rules"][wanted]
         elif early is not None:
-            reasons[:] = explain(early.result(), self.encoder.decoded(encoded), self.signals)
+            late = [shap_values(part, encoded, threads=1) for part in self.tree_shares[1:]]
+            shap = np.sum([early.result(), *late], axis=0)
+            reasons[:] = explain(shap, self.encoder.decoded(encoded), self.signals)
         elif wanted.any():
             reasons[wanted] = self._explain(booster, encoded[wanted])
         return {
