@@ -44,8 +44,6 @@ def monitor(
     params: ParamsOpt = DEFAULT_PARAMS,
 ) -> dict:
     """Judge past scores against their outcomes per window; exit 9 when a retrain is due."""
-    from leadscore.data.files import atomic_output, dumps_json, write_json
-    from leadscore.monitoring.page import render_monitoring
     from leadscore.monitoring.runs import runs_ref
     from leadscore.monitoring.summary import monitoring_summary
 
@@ -60,11 +58,7 @@ def monitor(
     outcomes_table = _read(_table_ref(outcomes))
     summary = monitoring_summary(scores_table, outcomes_table, runs_table, params=p, now=now)
     summary["runs_table"] = str(runs_at) if runs_table is not None else None  # no password
-    summary = json.loads(dumps_json(summary))  # the page shows what the file holds (NaN: null)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(summary, out / JSON_FILE)
-    with atomic_output(out / PAGE_FILE) as tmp:
-        Path(tmp).write_text(render_monitoring(summary))
+    summary = _written(summary, out)
     if summary["retrain"]:
         raise RetrainSignal(
             f"window {summary['latest_window']}: {'; '.join(summary['reasons'])}; "
@@ -78,6 +72,20 @@ def monitor(
         "windows": len(summary["windows"]),
         "counts": summary["counts"],
     }
+
+
+def _written(summary: dict, out: Path) -> dict:
+    """The summary as written into ``out``: its JSON file, and the page showing what the file
+    holds (NaN as null)."""
+    from leadscore.data.files import atomic_output, dumps_json, write_json
+    from leadscore.monitoring.page import render_monitoring
+
+    summary = json.loads(dumps_json(summary))
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(summary, out / JSON_FILE)
+    with atomic_output(out / PAGE_FILE) as tmp:
+        Path(tmp).write_text(render_monitoring(summary))
+    return summary
 
 
 def _table_ref(uri: str) -> TableRef:

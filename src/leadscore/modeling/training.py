@@ -91,13 +91,9 @@ def train_conversion_model(
     cfg = cfg.model_copy(update=tuned)
     final = train_final(x_train, y_train, x_valid, y_valid, cfg=cfg, weight=weight)
     seconds = {"search": searched - started, "final": time.perf_counter() - searched}
-    log.info(
-        "search %.1f s, final training %.1f s (%d rounds on %d rows)",
-        seconds["search"],
-        seconds["final"],
-        final.rounds,
-        len(train) + len(valid) * cfg.refit,
-    )
+    timing = "search %.1f s, final training %.1f s (%d rounds on %d rows)"
+    rows = len(train) + len(valid) * cfg.refit
+    log.info(timing, seconds["search"], seconds["final"], final.rounds, rows)
     # the training metrics on the search's rows: a million-row predict is not worth a diagnostic
     train_p = probabilities(final.booster, x_train[keep])
     summary = _summary(final, y_valid, y_train[keep], train_p, sampling=sampling, seconds=seconds)
