@@ -228,3 +228,21 @@ def test_each_upsert_path_leaves_exactly_the_night_and_the_earlier_rows(table, t
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP VIEW IF EXISTS "{table}_v"'))
+
+
+def test_an_updatable_view_as_the_target_is_upserted_through_the_view(table):
+    """A view has no ``xmin`` and takes no COPY: the upsert deletes and inserts through it."""
+    uri = f"{POSTGRES_URL}#{table}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE TABLE "{table}_base" (lead_id TEXT, probability FLOAT8)'))
+        conn.execute(sa.text(f'CREATE VIEW "{table}" AS SELECT * FROM "{table}_base"'))
+    try:
+        assert write_in_chunks(uri, _awkward(["a", "b"], 0.1)[["lead_id", "probability"]]) == 0
+        later = _awkward(["b", "c"], 0.7)[["lead_id", "probability"]]
+        assert write_in_chunks(uri, later) == 1
+        assert _read(uri)["probability"].tolist() == [0.1, *later["probability"]]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP VIEW IF EXISTS "{table}"'))
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}_base"'))

@@ -281,7 +281,7 @@ class SQLWriter(DatabaseWriter):
                 super().stage(table)
         return super().publish()
 
-    unique: bool | None = None  # PostgreSQL upsert: a unique index on the key alone, or another
+    on_conflict = False  # PostgreSQL upsert: a unique index on the key alone (ON CONFLICT)
 
     def start(self, schema: pa.Schema) -> None:
         if not self.postgres:
@@ -292,8 +292,8 @@ class SQLWriter(DatabaseWriter):
         self.execute(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
         if self.key is None or not self.table_exists():
             return super().start(schema)
-        self.unique = unique_indexes(self.conn, self.target, self.key)
-        self.direct = self.unique is None  # COPY into the target: nothing there can conflict
+        path = upsert_path(self.conn, self.target, self.key)
+        self.on_conflict, self.direct = path == "on conflict", path == "copy"
         if not self.direct:  # a temporary table: not written to the server's WAL
             names = ", ".join(map(self.quote, schema.names))
             self.execute(
@@ -335,7 +335,7 @@ class SQLWriter(DatabaseWriter):
         return sa.inspect(self.conn).has_table(self.ref.name)
 
     def upsert(self, key: str, columns: list[str]) -> int:
-        if not self.unique:  # SQLite, or another unique index than the key's: delete, insert
+        if not self.on_conflict:  # SQLite, or another unique index than the key's: delete, insert
             return super().upsert(key, columns)
         names, target, staging = ", ".join(columns), self.target, self.staging_table
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
@@ -368,17 +368,21 @@ class SQLWriter(DatabaseWriter):
         )
 
 
-def unique_indexes(conn: sa.Connection, target: str, key: str) -> bool | None:
-    """What PostgreSQL's catalog says of ``target``'s unique indexes: True when one is on
-    ``key`` alone, immediate, without a predicate or expression (what ``ON CONFLICT (key)``
-    needs); False when there are only others (or exclusion constraints), which tonight's rows
-    could break until the earlier ones are deleted; None when there is none."""
+def upsert_path(conn: sa.Connection, target: str, key: str) -> str:
+    """How PostgreSQL upserts into ``target``, from its catalog: ``"on conflict"`` with a unique
+    index on ``key`` alone, immediate, without a predicate or expression (what
+    ``ON CONFLICT (key)`` needs); ``"copy"`` into a plain table without any unique index or
+    exclusion constraint (nothing tonight's rows could break before the earlier ones are
+    deleted; a view has no ``xmin``); ``"delete"`` (then insert) otherwise."""
     query = sa.text(
-        "SELECT bool_or(i.indisunique AND i.indimmediate AND i.indnatts = 1"
-        " AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = :key)"
-        " FROM pg_index i LEFT JOIN pg_attribute a"
-        " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-        " WHERE i.indrelid = to_regclass(:target) AND (i.indisunique OR i.indisexclusion)"
+        "SELECT c.relkind IN ('r', 'p'), bool_or(i.indisunique AND i.indimmediate"
+        " AND i.indnatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = :key)"
+        " FROM pg_class c LEFT JOIN pg_index i ON i.indrelid = c.oid"
+        " AND (i.indisunique OR i.indisexclusion)"
+        " LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+        " WHERE c.oid = to_regclass(:target) GROUP BY c.relkind"
     )
-    found = conn.execute(query, {"target": target, "key": key}).scalar()
-    return None if found is None else bool(found)
+    table, on_key = conn.execute(query, {"target": target, "key": key}).one()
+    if on_key:
+        return "on conflict"
+    return "copy" if table and on_key is None else "delete"
