@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from leadscore import errors
+from leadscore.data import database_writers
 from leadscore.data.tables import parse_table_uri, read_all
 from leadscore.data.writers import open_writer
 from support import write_in_chunks
@@ -246,3 +248,26 @@ def test_an_updatable_view_as_the_target_is_upserted_through_the_view(table):
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP VIEW IF EXISTS "{table}"'))
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}_base"'))
+
+
+@pytest.mark.parametrize("statement", ["MERGE", "ON CONFLICT DO UPDATE"])
+def test_a_keyed_target_refuses_a_key_staged_twice_and_keeps_its_rows(
+    table, statement, monkeypatch
+):
+    """Rows updated in place by ``MERGE`` (PostgreSQL 15 and later) or, on an older server,
+    ``INSERT ... ON CONFLICT``: each keeps the rows, and refuses a night holding a key twice
+    (which of its rows would win is not for the writer to guess)."""
+    if statement != "MERGE":  # the server taken for one before MERGE
+        monkeypatch.setattr(database_writers, "MERGE_SINCE", (10**6,))
+    uri = f"{POSTGRES_URL}#{table}"
+    engine = sa.create_engine(POSTGRES_URL)
+    _create(engine, table, TARGETS["primary key"])
+    assert write_in_chunks(uri, _awkward(["a", "b", "c"], 0.1)) == 0
+    later = _awkward(["b", "d"], 0.7)
+    assert write_in_chunks(uri, later) == 2
+    before = _read(uri)
+    assert before["lead_id"].tolist() == ["a", "b", "c", "d"]
+    assert before["probability"].tolist()[1] == later["probability"][0]
+    with pytest.raises(errors.OutputError, match=f"{statement} command cannot affect row"):
+        write_in_chunks(uri, _awkward(["a", "e", "a"], 0.9))
+    pd.testing.assert_frame_equal(_read(uri), before)

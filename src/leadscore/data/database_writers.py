@@ -9,15 +9,13 @@ loads it at the commit: its write transaction would lock the whole database file
 read its leads from the same file it writes its scores to.
 
 Publishing an upsert keeps the earlier rows whose key is not staged tonight, and never drops the
-user's table (its grants, views and foreign keys stay). Where the rows could go straight into
-the existing table, they do, in the same single transaction, so they are not copied twice:
-DuckDB deletes each chunk's keys and inserts the chunk; PostgreSQL, when the table has no unique
-index, COPYs the night into the table and then deletes the earlier rows of tonight's keys (the
-rows this transaction did not insert). On PostgreSQL with a unique index on the key alone (found
-in the catalog) the rows are updated in place from a temporary staging table by
-``INSERT ... ON CONFLICT DO UPDATE``, so a foreign key to them holds; with another unique index,
-and on SQLite, tonight's keys are deleted and the staged rows inserted. A replacement, or a
-first night, renames the staging table.
+user's table (its grants, views and foreign keys stay). Where the rows can go straight into the
+existing table, they do, in the same single transaction, so they are not copied twice: DuckDB
+deletes each chunk's keys and inserts the chunk; PostgreSQL COPYs the night into a table without
+a unique index and deletes the earlier rows of tonight's keys at the end. With a unique index on
+the key PostgreSQL updates the rows in place from a temporary staging table (a foreign key to
+them holds); see :mod:`leadscore.data.postgres_upsert` for its paths. SQLite deletes tonight's
+keys and inserts the staged rows. A replacement, or a first night, renames the staging table.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from leadscore.data.postgres_copy import CopyStream, create_table
+from leadscore.data.postgres_upsert import MERGE_SINCE, delete_earlier, update_in_place, upsert_path
 from leadscore.data.staging import STAGING
 from leadscore.data.tables import duckdb_connection, sql_engine, storage_reason
 from leadscore.data.writing import ParquetStage, Writer
@@ -281,7 +280,7 @@ class SQLWriter(DatabaseWriter):
                 super().stage(table)
         return super().publish()
 
-    on_conflict = False  # PostgreSQL upsert: a unique index on the key alone (ON CONFLICT)
+    in_place = False  # PostgreSQL upsert: a unique index on the key alone, rows updated in place
 
     def start(self, schema: pa.Schema) -> None:
         if not self.postgres:
@@ -293,7 +292,7 @@ class SQLWriter(DatabaseWriter):
         if self.key is None or not self.table_exists():
             return super().start(schema)
         path = upsert_path(self.conn, self.target, self.key)
-        self.on_conflict, self.direct = path == "on conflict", path == "copy"
+        self.in_place, self.direct = path == "in place", path == "copy"
         if not self.direct:  # a temporary table: not written to the server's WAL
             names = ", ".join(map(self.quote, schema.names))
             self.execute(
@@ -335,28 +334,17 @@ class SQLWriter(DatabaseWriter):
         return sa.inspect(self.conn).has_table(self.ref.name)
 
     def upsert(self, key: str, columns: list[str]) -> int:
-        if not self.on_conflict:  # SQLite, or another unique index than the key's: delete, insert
+        if not self.in_place:  # SQLite, or another unique index than the key's: delete, insert
             return super().upsert(key, columns)
-        names, target, staging = ", ".join(columns), self.target, self.staging_table
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        self.execute(
-            f"INSERT INTO {target} ({names}) SELECT {names} FROM {staging} "
-            f"ON CONFLICT ({key}) {action}"
-        )
-        # ON CONFLICT refuses a key staged twice, so every staged row is one key of the target
+        target, staging = self.target, self.staging_table
+        merge = (self.engine.dialect.server_version_info or ()) >= MERGE_SINCE
+        self.execute(update_in_place(target, staging, key, columns, merge=merge))
+        # both refuse a key staged twice, so every staged row is one key of the target
         after, tonight = (self.execute(f"SELECT count(*) FROM {t}") for t in (target, staging))
         return int(after) - int(tonight)
 
     def settle(self) -> None:
-        """Delete the earlier rows of tonight's keys: the rows of the target that this
-        transaction did not insert (``xmin``), joined by hash on the key with those it did."""
-        key, target, current = self.quote(str(self.key)), self.target, "pg_current_xact_id()::xid"
-        self.execute(
-            f"DELETE FROM {target} AS earlier USING {target} AS tonight"
-            f" WHERE tonight.xmin = {current} AND earlier.xmin <> {current}"
-            f" AND earlier.{key} = tonight.{key}"
-        )
+        self.execute(delete_earlier(self.target, self.quote(str(self.key))))
 
     def delete_tonight(self, key: str) -> str:
         if not self.postgres:  # SQLite has no DELETE ... USING
@@ -366,23 +354,3 @@ class SQLWriter(DatabaseWriter):
         return (
             f"DELETE FROM {self.target} USING {staging} WHERE {self.target}.{key} = {staging}.{key}"
         )
-
-
-def upsert_path(conn: sa.Connection, target: str, key: str) -> str:
-    """How PostgreSQL upserts into ``target``, from its catalog: ``"on conflict"`` with a unique
-    index on ``key`` alone, immediate, without a predicate or expression (what
-    ``ON CONFLICT (key)`` needs); ``"copy"`` into a plain table without any unique index or
-    exclusion constraint (nothing tonight's rows could break before the earlier ones are
-    deleted; a view has no ``xmin``); ``"delete"`` (then insert) otherwise."""
-    query = sa.text(
-        "SELECT c.relkind IN ('r', 'p'), bool_or(i.indisunique AND i.indimmediate"
-        " AND i.indnatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = :key)"
-        " FROM pg_class c LEFT JOIN pg_index i ON i.indrelid = c.oid"
-        " AND (i.indisunique OR i.indisexclusion)"
-        " LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-        " WHERE c.oid = to_regclass(:target) GROUP BY c.relkind"
-    )
-    table, on_key = conn.execute(query, {"target": target, "key": key}).one()
-    if on_key:
-        return "on conflict"
-    return "copy" if table and on_key is None else "delete"
