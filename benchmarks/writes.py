@@ -8,9 +8,10 @@ writes; generated once into benchmarks/.cache/ as Parquet), read into pandas chu
 
 - PostgreSQL (``--postgres``, default ``$LEADSCORE_TEST_POSTGRES_URL``): the writer
   (``open_writer``, the chunks appended, then the commit) into an empty table (the first
-  night); again into that table holding the same keys (a later night: every row upserted, by
-  DELETE + INSERT since the table has no key); and once more after a primary key on
-  ``lead_id`` was added (the upsert is then ``INSERT ... ON CONFLICT``). The baseline is a
+  night); again into that table holding the same keys (a later night: every row upserted;
+  the table has no unique index, so the rows are COPY-ed into it and the earlier ones deleted);
+  and once more after a primary key on ``lead_id`` was added (the upsert is then a temporary
+  staging table and ``INSERT ... ON CONFLICT``). The baseline is a
   plain ``COPY ... FROM STDIN`` of the same rows, from a CSV file written before the clock
   starts, into an empty table of the same columns;
 - DuckDB (a file in a temporary folder): the writer the first two ways; the baseline is
@@ -135,7 +136,7 @@ def postgres(url: str, scores: Path, chunks: list[pd.DataFrame], folder: Path) -
     plain = ("plain COPY (s)", baseline)
     return [
         comparison("postgresql writer, first night (s)", first, *plain),
-        comparison("postgresql writer, upsert of every row, DELETE + INSERT (s)", upsert, *plain),
+        comparison("postgresql writer, upsert of every row, no unique index (s)", upsert, *plain),
         comparison("postgresql writer, upsert of every row, primary key (s)", keyed, *plain),
     ]
 

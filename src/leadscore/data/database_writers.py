@@ -8,11 +8,14 @@ publishing costs no second pass over the rows. SQLite stages in a local Parquet 
 loads it at the commit: its write transaction would lock the whole database file, and a run may
 read its leads from the same file it writes its scores to.
 
-Publishing an upsert keeps the earlier rows whose key is not staged tonight: on PostgreSQL with a
-unique index on the key alone (found in the catalog) by ``INSERT ... ON CONFLICT DO UPDATE``;
-elsewhere by deleting tonight's keys and inserting the staged rows. DuckDB does that chunk by
-chunk on the existing table itself, in the same single transaction, so its rows are not copied
-twice. A replacement, or a first night, renames the staging table.
+Publishing an upsert keeps the earlier rows whose key is not staged tonight, and never drops the
+user's table (its grants, views and foreign keys stay). Where the rows can go straight into the
+existing table, they do, in the same single transaction, so they are not copied twice: DuckDB
+deletes each chunk's keys and inserts the chunk; PostgreSQL COPYs the night into a table without
+a unique index and deletes the earlier rows of tonight's keys at the end. With a unique index on
+the key PostgreSQL updates the rows in place from a temporary staging table (a foreign key to
+them holds); see :mod:`leadscore.data.postgres_upsert` for its paths. SQLite deletes tonight's
+keys and inserts the staged rows. A replacement, or a first night, renames the staging table.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from leadscore.data.postgres_copy import CopyStream, create_table
+from leadscore.data.postgres_upsert import MERGE_SINCE, delete_earlier, update_in_place, upsert_path
 from leadscore.data.staging import STAGING
 from leadscore.data.tables import duckdb_connection, sql_engine, storage_reason
 from leadscore.data.writing import ParquetStage, Writer
@@ -46,6 +50,7 @@ class DatabaseWriter(Writer):
     """
 
     in_transaction = False
+    direct = False  # tonight's rows go into the existing target itself, not a staging table
 
     def check(self) -> None:
         self.staging_name = f"{self.ref.name}{STAGING}"
@@ -114,6 +119,11 @@ class DatabaseWriter(Writer):
 
     def publish(self) -> int:
         self.finish_staging()
+        if self.direct:  # tonight's rows are in the target: what is there besides them was kept
+            self.settle()
+            kept = self.execute(f"SELECT count(*) FROM {self.target}") - self.rows
+            self.end(commit=True)
+            return int(kept)
         kept = 0
         target, staging = self.target, self.staging_table
         exists = self.table_exists()
@@ -127,6 +137,9 @@ class DatabaseWriter(Writer):
             self.execute(f"ALTER TABLE {staging} RENAME TO {target}")
         self.end(commit=True)
         return int(kept)
+
+    def settle(self) -> None:
+        """A direct write: remove the target's earlier rows of tonight's keys, if still there."""
 
     def staged_columns(self) -> list[str]:
         assert self.schema is not None, "publishing follows at least one staged table"
@@ -154,8 +167,6 @@ class DuckDBWriter(DatabaseWriter):
     A night holds each key once (scoring quarantines a repeated lead): the rows kept are then
     the table's rows less tonight's."""
 
-    direct = False  # upserting into the target itself, without a staging table
-
     def check(self) -> None:
         self.con = duckdb_connection(self.ref.location).cursor()
         super().check()
@@ -177,13 +188,6 @@ class DuckDBWriter(DatabaseWriter):
             table, f"DELETE FROM {self.target} WHERE {key} IN (SELECT {key} FROM {CHUNK})"
         )
         self._with_chunk(table, f"INSERT INTO {self.target} ({names}) SELECT {names} FROM {CHUNK}")
-
-    def publish(self) -> int:
-        if not self.direct:
-            return super().publish()
-        kept = self.execute(f"SELECT count(*) FROM {self.target}") - self.rows
-        self.end(commit=True)
-        return int(kept)
 
     def quote(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -276,6 +280,27 @@ class SQLWriter(DatabaseWriter):
                 super().stage(table)
         return super().publish()
 
+    in_place = False  # PostgreSQL upsert: a unique index on the key alone, rows updated in place
+
+    def start(self, schema: pa.Schema) -> None:
+        if not self.postgres:
+            return super().start(schema)
+        # timestamps are sent as UTC digits (see postgres_copy); the joins of an upsert on a
+        # million keys hashed in memory rather than in batches spilled to disk
+        self.execute("SET LOCAL TIME ZONE 'UTC'")
+        self.execute(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
+        if self.key is None or not self.table_exists():
+            return super().start(schema)
+        path = upsert_path(self.conn, self.target, self.key)
+        self.in_place, self.direct = path == "in place", path == "copy"
+        if not self.direct:  # a temporary table: not written to the server's WAL
+            names = ", ".join(map(self.quote, schema.names))
+            self.execute(
+                f"CREATE TEMPORARY TABLE {self.staging_table} AS"
+                f" SELECT {names} FROM {self.target} WITH NO DATA"
+            )
+        return None
+
     def create(self, schema: pa.Schema) -> None:
         if self.postgres:
             return create_table(schema, self.conn, self.staging_name)
@@ -284,7 +309,8 @@ class SQLWriter(DatabaseWriter):
     def insert(self, table: pa.Table) -> None:
         if self.postgres:  # COPY rather than row inserts
             if self.copy is None:
-                self.copy = CopyStream(self.conn, self.staging_name, table.schema.names)
+                into = self.ref.name if self.direct else self.staging_name
+                self.copy = CopyStream(self.conn, into, table.schema.names)
             with self.driver_errors():
                 return self.copy.write(table)
         table.to_pandas().to_sql(self.staging_name, self.conn, if_exists="append", index=False)
@@ -308,22 +334,17 @@ class SQLWriter(DatabaseWriter):
         return sa.inspect(self.conn).has_table(self.ref.name)
 
     def upsert(self, key: str, columns: list[str]) -> int:
-        if not self.postgres:
+        if not self.in_place:  # SQLite, or another unique index than the key's: delete, insert
             return super().upsert(key, columns)
-        # the joins on a million keys in memory rather than in batches spilled to disk
-        self.execute(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
-        if not self._unique_key():
-            return super().upsert(key, columns)
-        names, target, staging = ", ".join(columns), self.target, self.staging_table
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        self.execute(
-            f"INSERT INTO {target} ({names}) SELECT {names} FROM {staging} "
-            f"ON CONFLICT ({key}) {action}"
-        )
-        # ON CONFLICT refuses a key staged twice, so every staged row is one key of the target
+        target, staging = self.target, self.staging_table
+        merge = (self.engine.dialect.server_version_info or ()) >= MERGE_SINCE
+        self.execute(update_in_place(target, staging, key, columns, merge=merge))
+        # both refuse a key staged twice, so every staged row is one key of the target
         after, tonight = (self.execute(f"SELECT count(*) FROM {t}") for t in (target, staging))
         return int(after) - int(tonight)
+
+    def settle(self) -> None:
+        self.execute(delete_earlier(self.target, self.quote(str(self.key))))
 
     def delete_tonight(self, key: str) -> str:
         if not self.postgres:  # SQLite has no DELETE ... USING
@@ -333,15 +354,3 @@ class SQLWriter(DatabaseWriter):
         return (
             f"DELETE FROM {self.target} USING {staging} WHERE {self.target}.{key} = {staging}.{key}"
         )
-
-    def _unique_key(self) -> bool:
-        """Whether PostgreSQL's catalog has a unique index (or primary key) on the key column
-        alone, without a predicate or expression: what ``ON CONFLICT (key)`` needs."""
-        query = sa.text(
-            "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
-            " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
-            " WHERE i.indrelid = to_regclass(:target) AND i.indisunique AND i.indnatts = 1"
-            " AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = :key)"
-        )
-        found = self.conn.execute(query, {"target": self.target, "key": self.key})
-        return bool(found.scalar())

@@ -3,14 +3,16 @@
 pandas' ``to_sql`` sends PostgreSQL one parameterised INSERT per row batch, which costs a
 round of parsing and planning per statement; ``COPY ... FROM STDIN`` streams the rows in one
 statement for the whole run. Each Arrow table is written as CSV by pyarrow's C++ writer and
-handed to psycopg's COPY protocol as bytes, so no Python object is made per row. The staging
-table itself is still created by pandas (from zero rows), so its column types are exactly those
-the row inserts made. It runs on the writer's connection, inside the transaction that publishes
-the rows: a run killed during the COPY leaves neither the staging table nor a changed target.
+handed to psycopg's COPY protocol as bytes, so no Python object is made per row. A staging
+table of a new table is still created by pandas (from zero rows), so its column types are
+exactly those the row inserts made. The COPY runs on the writer's connection, inside the
+transaction that publishes the rows: a run killed during it (into a staging table, or into an
+upsert's target itself) leaves neither a staging table nor a changed target.
 
 Arrow formats a timestamp with a time zone through the zone database, value by value (most of
 the COPY's time on a scores table); the same instants without their zone are formatted as plain
-UTC digits, and the transaction reads them in UTC (``SET LOCAL``, which ends with it).
+UTC digits, and the transaction must read them in UTC (the writer's ``SET LOCAL TIME ZONE``,
+which ends with it).
 
 PostgreSQL's text cannot hold the NUL character at all (a quarantined cell may carry one, as the
 value that made it bad): it is written as U+FFFD, the replacement character, so the row is kept
@@ -31,15 +33,13 @@ OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
 
 def create_table(schema: pa.Schema, conn: sa.Connection, table: str) -> None:
-    """Create ``table`` with pandas' column types for ``schema``, and read timestamps in UTC
-    for the rest of the transaction."""
+    """Create ``table`` with pandas' column types for ``schema``."""
     schema.empty_table().to_pandas().to_sql(table, conn, index=False)
-    conn.execute(sa.text("SET LOCAL TIME ZONE 'UTC'"))
 
 
 class CopyStream:
-    """One ``COPY ... FROM STDIN`` into ``table`` (made by :func:`create_table` in this
-    transaction), held open across the chunks of a run and ended by :meth:`close`.
+    """One ``COPY ... FROM STDIN`` into ``table`` (a staging table, or an upsert's target),
+    held open across the chunks of a run and ended by :meth:`close`.
 
     One statement for the night rather than one per chunk: the server parses a chunk while the
     run scores the next one, where a COPY per chunk waited for the server at the end of each.
