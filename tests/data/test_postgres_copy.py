@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from leadscore import errors
-from leadscore.data import database_writers
+from leadscore.data import database_writers, postgres_upsert
 from leadscore.data.tables import parse_table_uri, read_all
 from leadscore.data.writers import open_writer
 from support import write_in_chunks
@@ -248,6 +248,19 @@ def test_an_updatable_view_as_the_target_is_upserted_through_the_view(table):
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP VIEW IF EXISTS "{table}"'))
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}_base"'))
+
+
+def test_a_server_before_13_upserts_a_plain_table_by_delete_and_insert(table, monkeypatch):
+    """Without ``pg_current_xact_id()`` (PostgreSQL before 13) the copy path's DELETE cannot
+    tell tonight's rows: a plain table takes the staged route."""
+    monkeypatch.setattr(postgres_upsert, "XACT_ID_SINCE", (10**6,))  # the server taken for one
+    uri = f"{POSTGRES_URL}#{table}"
+    assert write_in_chunks(uri, _awkward(["a", "b"], 0.1)) == 0
+    with sa.create_engine(POSTGRES_URL).connect() as conn:
+        assert postgres_upsert.upsert_path(conn, f'"{table}"', "lead_id") == "delete"
+    later = _awkward(["b", "c"], 0.7)
+    assert write_in_chunks(uri, later) == 1
+    assert _read(uri)["probability"].tolist() == [0.1, *later["probability"]]
 
 
 @pytest.mark.parametrize("statement", ["MERGE", "ON CONFLICT DO UPDATE"])

@@ -24,13 +24,14 @@ import sqlalchemy as sa
 
 Path = Literal["copy", "in place", "delete"]
 MERGE_SINCE = (15,)  # the first PostgreSQL release with MERGE
+XACT_ID_SINCE = (13,)  # the first with pg_current_xact_id(), which the copy path's DELETE reads
 
 
 def upsert_path(conn: sa.Connection, target: str, key: str) -> Path:
     """How to upsert into ``target`` (quoted) by ``key``: ``"in place"`` with a unique index on
     ``key`` alone, immediate, without a predicate or expression (what ``ON CONFLICT (key)`` and
     a conflict-free ``MERGE`` need); ``"copy"`` into a plain table without any unique index or
-    exclusion constraint; ``"delete"`` otherwise."""
+    exclusion constraint, on PostgreSQL 13 and later; ``"delete"`` otherwise."""
     query = sa.text(
         "SELECT c.relkind IN ('r', 'p'), bool_or(i.indisunique AND i.indimmediate"
         " AND i.indnatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = :key)"
@@ -42,7 +43,8 @@ def upsert_path(conn: sa.Connection, target: str, key: str) -> Path:
     table, on_key = conn.execute(query, {"target": target, "key": key}).one()
     if on_key:
         return "in place"
-    return "copy" if table and on_key is None else "delete"
+    version = conn.dialect.server_version_info or ()
+    return "copy" if table and on_key is None and version >= XACT_ID_SINCE else "delete"
 
 
 def update_in_place(target: str, staging: str, key: str, columns: list[str], *, merge: bool) -> str:
