@@ -21,9 +21,11 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from leadscore.data.tables import parse_table_uri, read_all
+from leadscore.data.tables import parse_table_uri, read_all, read_chunks, row_lookup
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import drift_path, score_tables
+from leadscore.scoring.chunk import Tally, check_chunk
+from leadscore.scoring.chunk_pool import chunk_scorers
 from leadscore.scoring.options import ScoringOptions
 from support import run
 from support import score_command as _cli_score
@@ -198,3 +200,28 @@ def test_scoring_a_local_artifact_does_not_import_mlflow(project, tmp_path):
     done = run([*cmd, "--workers", "1"], tmp_path, env)
     assert json.loads(done.stdout)["scored"] > 0
     assert "MLFLOW False" in done.stderr
+
+
+def test_the_chunks_in_flight_hold_at_most_chunk_size_leads(scorer, inputs):
+    """Memory follows ``--chunk-size`` whatever the worker count: the leads read and not yet
+    handed back, in the parent and the workers together, never exceed it, and a chunk handed
+    back for writing no longer holds its leads and events."""
+    leads, events = parse_table_uri(inputs["leads"]), parse_table_uri(inputs["events"])
+    tally, held, peak = Tally(), [0], [0]
+    with row_lookup(events, "lead_id") as (lookup, _), chunk_scorers(scorer, 3) as pool:
+        size = pool.chunk_leads(CHUNK)
+        assert size < CHUNK
+
+        def checked():
+            for chunk in read_chunks(leads, size):
+                held[0] += len(chunk)
+                peak[0] = max(peak[0], held[0])
+                yield check_chunk(scorer, chunk, lookup, as_of=AS_OF, tally=tally)
+
+        parts = []
+        for chunk, (scores, _, _) in pool.map(checked(), AS_OF):
+            held[0] -= chunk.read
+            assert chunk.leads.empty and chunk.events is None
+            parts.append(scores)
+    assert held[0] == 0 and CHUNK - size < peak[0] <= CHUNK
+    assert sum(len(s) for s in parts) == tally.read - tally.quarantined == 497

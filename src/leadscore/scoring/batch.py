@@ -63,11 +63,10 @@ def score_tables(
         )
         bar = stack.enter_context(progress(total, "leads", f"scoring {leads}"))
         scorers = stack.enter_context(chunk_scorers(scorer, options.workers))
-        # the workers' chunks together hold about chunk_size leads: memory follows chunk_size
-        per_worker = -(-options.chunk_size // options.workers)
+        # the chunks in flight together hold about chunk_size leads: memory follows chunk_size
         checked = (
             check_chunk(scorer, chunk, lookup, as_of=options.as_of, tally=tally)
-            for chunk in read_chunks(leads, per_worker)
+            for chunk in read_chunks(leads, scorers.chunk_leads(options.chunk_size))
         )
         for chunk, (scores, rejected, part) in scorers.map(checked, options.as_of):
             tally.add(part)

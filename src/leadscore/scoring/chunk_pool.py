@@ -10,10 +10,16 @@ Each worker loads the exported bundle once (the compiled model included, from it
 in a process started by Python's ``forkserver``, which imports the scoring code once and forks
 the workers from that clean process: forking the parent itself would copy its open database
 connections and thread pools. Each worker's model and TreeSHAP calls take its share of the
-cores (more OpenMP threads than cores only contend for them). The run
-reads chunks of ``chunk_size / workers`` leads and keeps at most ``workers + 1`` of them in
-flight, so memory is bounded by the chunk size. A worker that dies fails the run with
-:class:`WorkerError`; nothing is committed, so the previous tables stay.
+cores (more OpenMP threads than cores only contend for them).
+
+Memory follows the chunk size: the run keeps ``workers + 1`` chunks in flight (one queued, so
+no worker waits for the parent to read and check the next) of ``chunk_size / (workers + 1)``
+leads each, so the leads held at once, in the parent and the workers together, are about
+``chunk_size`` whatever the worker count. Each process holds frames in proportion to its
+chunk (a chunk's leads and events in the parent until its scores come back, its features and
+TreeSHAP rows in a worker), so smaller chunks per process lower every process's peak. A chunk
+waiting to be written keeps only what writing needs (its count and quarantine). A worker that
+dies fails the run with :class:`WorkerError`; nothing is committed, so the previous tables stay.
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ class InProcess:
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
 
+    def chunk_leads(self, chunk_size: int) -> int:
+        """Leads per chunk read: the whole ``chunk_size``, one chunk being in flight."""
+        return chunk_size
+
     def map(
         self, chunks: Iterable[CheckedChunk], as_of: pd.Timestamp
     ) -> Iterator[tuple[CheckedChunk, Scored]]:
@@ -66,6 +76,11 @@ class WorkerPool:
         self.executor = executor
         self.in_flight = workers + 1  # one queued beyond the busy workers: none waits for work
 
+    def chunk_leads(self, chunk_size: int) -> int:
+        """Leads per chunk read, so that the chunks in flight hold at most ``chunk_size`` (one
+        each if it is smaller than their count)."""
+        return max(1, chunk_size // self.in_flight)
+
     def map(
         self, chunks: Iterable[CheckedChunk], as_of: pd.Timestamp
     ) -> Iterator[tuple[CheckedChunk, Scored]]:
@@ -75,7 +90,9 @@ class WorkerPool:
             while True:
                 for chunk in source:
                     args = (chunk.leads, chunk.events, as_of)
-                    pending.append((chunk, self.executor.submit(_score_in_worker, *args)))
+                    submitted = self.executor.submit(_score_in_worker, *args)
+                    pending.append((_to_write(chunk), submitted))
+                    del args, chunk  # the executor holds the frames until the worker is done
                     if len(pending) >= self.in_flight:
                         break
                 if not pending:
@@ -122,6 +139,12 @@ def _score(scorer: Scorer, leads: pd.DataFrame, events: pd.DataFrame | None,
     tally = Tally()
     scores, rejected = score_valid(scorer, leads, events, as_of=as_of, tally=tally)
     return scores, rejected, tally
+
+
+def _to_write(chunk: CheckedChunk) -> CheckedChunk:
+    """What the parent keeps of a chunk sent to a worker: its count and quarantine, not its
+    leads and events (a chunk scored early may wait for an earlier one to be written)."""
+    return replace(chunk, leads=chunk.leads.iloc[:0], events=None)
 
 
 def _load_in_worker(bundle: Path, model_version: str, threads: int, run: int) -> None:
