@@ -18,7 +18,7 @@ from leadscore.data.files import write_json
 from leadscore.data.staging import database_file, safe_name
 from leadscore.data.tables import TableRef, count_rows, read_chunks, row_lookup
 from leadscore.data.validation import QUARANTINE_COLUMNS
-from leadscore.data.writers import open_writer
+from leadscore.data.writers import TableWriter, open_writer
 from leadscore.errors import DriftError, EmptyInputError, RejectRateError
 from leadscore.monitoring.runs import record_run
 from leadscore.progress import progress
@@ -51,13 +51,7 @@ def score_tables(
     tally = Tally()
     event_column = scorer.schema.events.get("lead_id", "lead_id")
     with ExitStack() as stack:
-        # both outputs are locked and checked writable before any lead is read
-        scores_out = open_writer(out, empty_scores(), key="lead_id")
-        stack.callback(scores_out.discard)  # after a commit there is nothing left to discard
-        quarantine_out = open_writer(
-            out.sibling(QUARANTINE_SUFFIX), empty_quarantine(), key=None, personal=True
-        )
-        stack.callback(quarantine_out.discard)
+        scores_out, quarantine_out = _writers(out, stack)
         lookup, events_total = (
             stack.enter_context(row_lookup(events, event_column)) if events else (None, 0)
         )
@@ -86,6 +80,17 @@ def score_tables(
         record_run(summary, tally.scores, out=out, model_version=scorer.model_version,
                    options=options)  # fmt: skip
     return summary
+
+
+def _writers(out: TableRef, stack: ExitStack) -> tuple[TableWriter, TableWriter]:
+    """The scores' and the quarantine's writers, both locked and checked writable before any
+    lead is read, each discarded at the end unless committed by then."""
+    scores_out = open_writer(out, empty_scores(), key="lead_id")
+    stack.callback(scores_out.discard)  # after a commit there is nothing left to discard
+    quarantine = out.sibling(QUARANTINE_SUFFIX)
+    quarantine_out = open_writer(quarantine, empty_quarantine(), key=None, personal=True)
+    stack.callback(quarantine_out.discard)
+    return scores_out, quarantine_out
 
 
 def empty_scores() -> pd.DataFrame:
