@@ -50,7 +50,9 @@ FailDriftOpt = Annotated[bool, typer.Option(help="Exit with code 8 on drift.")]
 ChunkOpt = Annotated[
     int,
     typer.Option(
-        min=1, help="Leads scored at a time, split between the workers; memory grows with it."
+        min=1,
+        help="Leads in memory at a time, split between the chunks in flight (N + 1 with N "
+        "workers); memory grows with it.",
     ),
 ]
 WorkersOpt = Annotated[
