@@ -300,7 +300,8 @@ def served(
 
 
 def comparisons(figures: dict, args: argparse.Namespace) -> list[dict]:
-    """MLflow's p50 against leadscore's per mode; W workers' throughput against one's."""
+    """MLflow's p50 against leadscore's per mode; W workers' throughput and busy server cores
+    against one's."""
     found = []
     ours = figures["leadscore"]
     if "mlflow" in figures:
@@ -312,18 +313,14 @@ def comparisons(figures: dict, args: argparse.Namespace) -> list[dict]:
             )  # fmt: skip
     several = figures.get(f"leadscore_workers_{args.workers}")
     if several is not None:
-        found.append(
-            comparison(f"--workers {args.workers}, {args.clients} clients (requests/s)",
-                       several["concurrent"]["requests_per_s"],
-                       f"--workers 1, {args.clients} clients (requests/s)",
-                       ours["concurrent"]["requests_per_s"])
-        )  # fmt: skip
-        found.append(
-            comparison(f"--workers {args.workers}, {args.clients} clients (server cores busy)",
-                       several["concurrent"]["server_cores_busy"],
-                       f"--workers 1, {args.clients} clients (server cores busy)",
-                       ours["concurrent"]["server_cores_busy"])
-        )  # fmt: skip
+        measured = (("requests_per_s", "requests/s"), ("server_cores_busy", "server cores busy"))
+        for key, label in measured:
+            found.append(
+                comparison(f"--workers {args.workers}, {args.clients} clients ({label})",
+                           several["concurrent"][key],
+                           f"--workers 1, {args.clients} clients ({label})",
+                           ours["concurrent"][key])
+            )  # fmt: skip
     return found
 
 
