@@ -185,21 +185,24 @@ def test_a_killed_run_leaves_no_worker_behind(sig, project, tmp_path):
     assert not alive, f"processes of the killed run left behind: {alive}"
 
 
-def test_scoring_a_local_artifact_does_not_import_mlflow(project, tmp_path):
-    """MLflow costs seconds of every night to import; a folder artifact does not need it."""
+@pytest.mark.parametrize(("workers", "imported"), [(1, ["lleaves"]), (2, [])])
+def test_what_the_scoring_process_imports(project, tmp_path, workers, imported):
+    """MLflow costs seconds of every night to import, and a folder artifact does not need it.
+    The compiled model (lleaves and LLVM) is loaded where leads are scored: in the process
+    itself with one worker, only in the workers with more (the parent never predicts)."""
     root, env = project
     check = (
         "import sys; from leadscore.cli import app; "
         "sys.argv = ['leadscore', *sys.argv[1:]]; "
         "import atexit; "
-        "atexit.register(lambda: print('MLFLOW', any(m.split('.')[0] == 'mlflow' "
-        "for m in sys.modules), file=sys.stderr)); "
+        "atexit.register(lambda: print('IMPORTED', sorted({m.split('.')[0] for m in sys.modules} "
+        "& {'mlflow', 'lleaves'}), file=sys.stderr)); "
         "app()"
     )
     cmd = [sys.executable, "-c", check, *_cli_score(root, "s.parquet", "2026-10-01", 1000)[1:]]
-    done = run([*cmd, "--workers", "1"], tmp_path, env)
+    done = run([*cmd, "--workers", str(workers)], tmp_path, env)
     assert json.loads(done.stdout)["scored"] > 0
-    assert "MLFLOW False" in done.stderr
+    assert f"IMPORTED {imported}" in done.stderr
 
 
 def test_the_chunks_in_flight_hold_at_most_chunk_size_leads(scorer, inputs):

@@ -135,7 +135,9 @@ def _score_locally(
 
     events_ref = parse_table_uri(events) if events else None
     leads_ref, out_ref = parse_table_uri(leads), parse_table_uri(out)
-    return score_tables(load_scorer(model), leads_ref, events_ref, out_ref, options=options)
+    # with workers the parent only reads, checks and writes: the compiled model is theirs alone
+    scorer = load_scorer(model, compiled=options.workers <= 1)
+    return score_tables(scorer, leads_ref, events_ref, out_ref, options=options)
 
 
 @verb

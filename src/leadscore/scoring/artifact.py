@@ -45,12 +45,13 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_scorer(artifact: str | Path) -> Scorer:
-    """Load the scorer from an exported artifact directory (``models/lead_scorer``)."""
-    return load_artifact(artifact)[0]
+def load_scorer(artifact: str | Path, *, compiled: bool = True) -> Scorer:
+    """Load the scorer from an exported artifact directory (``models/lead_scorer``);
+    ``compiled`` as for :meth:`Scorer.load`."""
+    return load_artifact(artifact, compiled=compiled)[0]
 
 
-def load_artifact(artifact: str | Path) -> tuple[Scorer, dict]:
+def load_artifact(artifact: str | Path, *, compiled: bool = True) -> tuple[Scorer, dict]:
     """The scorer and the metadata of an exported artifact directory.
 
     The bundle's place inside the artifact is read from its ``MLmodel`` file, where MLflow
@@ -62,7 +63,7 @@ def load_artifact(artifact: str | Path) -> tuple[Scorer, dict]:
     try:
         bundle = bundle_path(artifact)
         metadata = read_json(bundle / METADATA_FILE)
-        return load_bundle(bundle), metadata
+        return load_bundle(bundle, compiled=compiled), metadata
     except LeadscoreError:
         raise
     except (
@@ -83,7 +84,7 @@ def bundle_path(artifact: str | Path) -> Path:
     return Path(artifact) / mlmodel["flavors"]["python_function"]["artifacts"][BUNDLE]["path"]
 
 
-def load_bundle(bundle: Path) -> Scorer:
+def load_bundle(bundle: Path, *, compiled: bool = True) -> Scorer:
     """Build the scorer from an artifact's bundle, warning when library versions differ.
 
     Each file must be the one exported (its SHA-256 as recorded in the metadata): a model.txt
@@ -104,7 +105,7 @@ def load_bundle(bundle: Path) -> Scorer:
             + "; scores may differ slightly — retrain or align the environment",
             stacklevel=2,
         )
-    return Scorer.load(bundle, model_version=metadata["model_version"])
+    return Scorer.load(bundle, model_version=metadata["model_version"], compiled=compiled)
 
 
 def check_files(bundle: Path, recorded: dict[str, str] | None) -> None:

@@ -88,8 +88,15 @@ class Scorer:
     threads: int | None = None
 
     @classmethod
-    def load(cls, bundle: str | Path, *, model_version: str = "dev") -> Scorer:
-        """The scorer of a bundle folder (``data/model``, or the one inside an artifact)."""
+    def load(
+        cls, bundle: str | Path, *, model_version: str = "dev", compiled: bool = True
+    ) -> Scorer:
+        """The scorer of a bundle folder (``data/model``, or the one inside an artifact).
+
+        ``compiled`` False: the Booster predicts, and the compiled model (LLVM's code, tens of
+        megabytes) is not loaded, for a process that never predicts (the parent of a run whose
+        worker processes score).
+        """
         bundle = Path(bundle)
         features = read_json(bundle / FEATURES_FILE)
         calibration = read_json(bundle / CALIBRATION_FILE)
@@ -108,7 +115,7 @@ class Scorer:
             model_version=model_version,
             drift_reference=read_json(drift) if drift.exists() else None,
             predictor=load_predictor(bundle, booster, bundle / BOOSTER_FILE)
-            if booster is not None
+            if booster is not None and compiled
             else None,
             bundle=bundle,
         )
