@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -203,6 +204,19 @@ def test_what_the_scoring_process_imports(project, tmp_path, workers, imported):
     done = run([*cmd, "--workers", str(workers)], tmp_path, env)
     assert json.loads(done.stdout)["scored"] > 0
     assert f"IMPORTED {imported}" in done.stderr
+
+
+def test_chunks_are_scored_with_the_system_allocator(scorer):
+    """Arrow's default allocator keeps freed pages for reuse; the processes that score chunks
+    use the C library's, which hands them back (the night's peak memory, benchmarks/batch.py).
+    A run in this process restores the allocator it found."""
+    found = pa.default_memory_pool().backend_name
+    with chunk_scorers(scorer, 1):
+        assert pa.default_memory_pool().backend_name == "system"
+    assert pa.default_memory_pool().backend_name == found
+    with chunk_scorers(scorer, 2) as pool:
+        name = "__import__('pyarrow').default_memory_pool().backend_name"
+        assert pool.executor.submit(eval, name).result() == "system"
 
 
 def test_the_chunks_in_flight_hold_at_most_chunk_size_leads(scorer, inputs):
