@@ -258,8 +258,8 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
     filter; rows come back in file and row order, so a lead's events always reach the features
     in the same order and give bit-identical sums. Each lookup has an in-memory DuckDB of its
     own, closed once the rows are out: DuckDB keeps what a scan allocated until its database
-    closes (about 200 MiB after a lookup in a 10,000,000-event log), which one database for the
-    night would hold all night; opening one costs a few tens of milliseconds per chunk.
+    closes, which one database for the night would hold all night, and opening one costs far
+    less than the scan (figures: the docs' results page, batch scoring).
     """
     names = ds.dataset(list(paths), format="parquet").schema.names
     _require_column(TableRef("parquet", ", ".join(paths)), column, names)

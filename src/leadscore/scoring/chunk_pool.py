@@ -140,8 +140,9 @@ def chunk_scorers(scorer: Scorer, workers: int) -> Iterator[InProcess | WorkerPo
 def system_allocator() -> Iterator[None]:
     """Arrow's buffers (pandas' text columns among them) from the C library's allocator while
     chunks are scored here; a worker process uses it throughout. Arrow's default, mimalloc,
-    keeps freed pages for reuse: about 65 MiB more per scoring process at the benchmark's chunk
-    size, for no time gained there. The system allocator hands large blocks back when freed."""
+    keeps freed pages for reuse, which raised each scoring process's peak for no time gained
+    (figures: the docs' results page, batch scoring); the system allocator hands large blocks
+    back when freed."""
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
