@@ -5,7 +5,8 @@ text for a person reading a terminal or a cron log, JSON (python-json-logger's: 
 ``level``, ``logger``, ``message``) for a log collector. Python's warnings (an artifact trained
 with other library versions, say) go through the same handler (``logging.captureWarnings``),
 with their level. In the API every record made while a request is served carries that request's
-id (see :mod:`leadscore.api.observe`).
+id (see :mod:`leadscore.api.observe`). No record shows a URI's password, whoever made it
+(:mod:`leadscore.redaction`).
 
 Nothing here runs on import: the CLI configures logging once, when a verb starts.
 """
@@ -16,6 +17,8 @@ import logging
 import logging.config
 from contextvars import ContextVar
 from typing import Any, Literal
+
+from leadscore.redaction import RedactingFilter
 
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
@@ -64,14 +67,14 @@ def logging_config(log_format: LogFormat, *, level: str = "INFO") -> dict[str, A
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request": {"()": RequestIdFilter}},
+        "filters": {"request": {"()": RequestIdFilter}, "secrets": {"()": RedactingFilter}},
         "formatters": {log_format: formatters[log_format]},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
                 "formatter": log_format,
-                "filters": ["request"],
+                "filters": ["request", "secrets"],
             }
         },
         "root": {"level": level, "handlers": ["stderr"]},

@@ -26,7 +26,7 @@ from leadscore.modeling.metrics import classification_metrics
 from leadscore.scoring.artifact import bundle_path, load_scorer
 from leadscore.scoring.bundle import METADATA_FILE
 from leadscore.scoring.registry import PREFIX, model_source, registered_version, registry_client
-from leadscore.tracking import tracking_uri
+from leadscore.tracking import shown_tracking_uri
 
 LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
 
@@ -93,7 +93,7 @@ def workspace_version(artifact: Path, name: str) -> tuple[str, str]:
     if not found:
         raise ConfigError(
             f"{artifact}: its model (MLflow run {run_id}) is not registered as '{name}' in "
-            f"{tracking_uri()}; export it (`dvc repro`) or name a version with --model"
+            f"{shown_tracking_uri()}; export it (`dvc repro`) or name a version with --model"
         )
     return name, str(max(int(v.version) for v in found))
 

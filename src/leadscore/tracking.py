@@ -16,6 +16,7 @@ import yaml
 from mlflow import MlflowClient
 
 from leadscore.data.files import read_json, write_json
+from leadscore.redaction import redact
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 EXPERIMENT = "leadscore"
@@ -27,6 +28,11 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI)
 
 
+def shown_tracking_uri() -> str:
+    """The tracking URI as messages, summaries and files show it: without its password."""
+    return redact(tracking_uri())
+
+
 @contextmanager
 def new_run(run_file: str | Path, run_name: str) -> Iterator[mlflow.ActiveRun]:
     """Start the pipeline's run and record its id for the stages that follow; under
@@ -34,7 +40,7 @@ def new_run(run_file: str | Path, run_name: str) -> Iterator[mlflow.ActiveRun]:
     mlflow.set_tracking_uri(tracking_uri())
     mlflow.set_experiment(EXPERIMENT)
     with mlflow.start_run(run_name=run_name, tags=dvc_experiment_tags(os.environ)) as run:
-        write_json({"run_id": run.info.run_id, "tracking_uri": tracking_uri()}, run_file)
+        write_json({"run_id": run.info.run_id, "tracking_uri": shown_tracking_uri()}, run_file)
         yield run
 
 

@@ -19,6 +19,7 @@ import typer
 from leadscore.data.files import dumps_json
 from leadscore.errors import LeadscoreError
 from leadscore.logs import LOG_FORMAT_ENV, LogFormat, configure_logging
+from leadscore.redaction import redact
 
 app = typer.Typer(
     help="Predictive lead scoring: train, evaluate and score leads.",
@@ -90,7 +91,7 @@ def exit_on_error(name: str) -> Iterator[None]:
 def _fail(name: str, message: str, code: int) -> NoReturn:
     if SETTINGS.debug:
         traceback.print_exc(file=sys.stderr)
-    typer.echo(f"leadscore {name}: {message}", err=True)
+    typer.echo(f"leadscore {name}: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -236,11 +236,11 @@ def export(
 def summary(metrics: Path = METRICS, model: Path = Path("models/lead_scorer")) -> dict:
     """Where the pipeline put the model, the MLflow run and the reports."""
     from leadscore.data.files import read_json
-    from leadscore.tracking import tracking_uri
+    from leadscore.tracking import shown_tracking_uri
 
     run = read_json(RUN_FILE)
     held_out = read_json(metrics)
-    uri = tracking_uri()
+    uri = shown_tracking_uri()
     return {
         "model": str(model),
         "mlflow": f"run {run['run_id']} in {uri} (see it with: mlflow ui "

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from leadscore.data.delimited import read_csv_chunks, read_csv_header
 from leadscore.errors import ConfigError, InputError, LeadscoreError, SchemaError
+from leadscore.redaction import redact
 
 FILE_SUFFIXES = (".parquet", ".csv")
 IN_LIST_BATCH = 10_000  # ids per `IN (...)` query: well below every driver's parameter limit
@@ -58,8 +59,10 @@ class TableRef:
         """The URI without its password, safe for logs and summaries."""
         if self.kind == "sql":
             shown = sa.make_url(self.location).render_as_string(hide_password=True)
-            return f"{shown}#{self.table}"
-        return f"duckdb:///{self.location}#{self.table}" if self.kind == "duckdb" else self.location
+            return f"{redact(shown)}#{self.table}"
+        if self.kind == "duckdb":
+            return f"duckdb:///{self.location}#{self.table}"
+        return redact(self.location)  # an object-store URL may carry a token
 
     @property
     def name(self) -> str:
@@ -94,6 +97,7 @@ def parse_table_uri(uri: str | Path) -> TableRef:
             )
         return TableRef(suffix.lstrip("."), text)
     location, _, table = text.partition("#")
+    _check_unencoded(location, table)
     if location.startswith("duckdb:///"):
         ref = TableRef("duckdb", location.removeprefix("duckdb:///"), table)
     else:
@@ -105,6 +109,20 @@ def parse_table_uri(uri: str | Path) -> TableRef:
     if not table:
         raise ConfigError(f"{ref}: a database URI needs the table after '#', e.g. ...#leads")
     return ref
+
+
+def _check_unencoded(location: str, table: str) -> None:
+    """A ``#`` or ``@`` inside a password must be percent-encoded (``%23``, ``%40``): unencoded,
+    the URI splits in the wrong place and the error would show part of the password, so this
+    one names the rule and quotes nothing."""
+    authority = location.partition("://")[2].partition("?")[0]
+    if authority.count("@") > 1 or any(c in table for c in "@/?#"):
+        raise ConfigError(
+            f"{location.partition('://')[0]}://...: the URI does not parse as "
+            "scheme://user:password@host/database#table; percent-encode a '#' in the password "
+            "as %23, an '@' as %40 and a '/' as %2F (or give the password in the environment, "
+            "e.g. PGPASSWORD)"
+        )
 
 
 def count_rows(ref: TableRef) -> int | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadscore.errors import InputError
+from leadscore.redaction import redact
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -72,7 +73,7 @@ def download(uri: str, folder: Path) -> ModelSource:
             artifact_uri=f"{PREFIX}{name}/{version}", dst_path=str(folder)
         )
     except MlflowException as exc:
-        raise InputError(f"{uri}: {_first_line(exc.message)}") from exc
+        raise InputError(f"{uri}: {redact(_first_line(exc.message))}") from exc
     return ModelSource(uri, Path(path), version)
 
 
@@ -81,13 +82,13 @@ def registered_version(uri: str) -> tuple[str, str]:
     looked up); the tracking store becomes MLflow's current one."""
     from mlflow.exceptions import MlflowException
 
-    from leadscore.tracking import tracking_uri
+    from leadscore.tracking import shown_tracking_uri
 
     match = _URI.fullmatch(uri)
     if match is None:
         raise InputError(f"{uri}: use models:/<name>@<alias> or models:/<name>/<version>")
     client = registry_client()
-    store = tracking_uri()
+    store = shown_tracking_uri()
     name = match["name"]
     try:
         if match["alias"]:
@@ -95,7 +96,8 @@ def registered_version(uri: str) -> tuple[str, str]:
         else:
             found = client.get_model_version(name, match["version"])
     except MlflowException as exc:
-        raise InputError(f"{uri}: {_first_line(exc.message)} (tracking store {store})") from exc
+        reason = redact(_first_line(exc.message))
+        raise InputError(f"{uri}: {reason} (tracking store {store})") from exc
     return name, str(found.version)
 
 
@@ -117,7 +119,7 @@ def _check_store(store: str) -> None:
     if store.startswith("sqlite:///"):
         database = Path(store.removeprefix("sqlite:///"))
         if not database.exists():
-            raise InputError(f"{store}: no MLflow store there (set MLFLOW_TRACKING_URI)")
+            raise InputError(f"{redact(store)}: no MLflow store there (set MLFLOW_TRACKING_URI)")
 
 
 def _first_line(message: str) -> str:
