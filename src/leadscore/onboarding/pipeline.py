@@ -1,5 +1,7 @@
 """The ``dvc.yaml`` of a new table's pipeline: ``extract`` first, then the demo's stages without
 ``generate`` (and without the generator's truth), every path relative to the pipeline's folder.
+DVC runs each ``cmd`` through a shell, so every path and URI the user gave is quoted
+(:func:`shlex.quote`): a space, ``&`` or ``$(...)`` in it is text, never shell syntax.
 
 Each stage's source dependencies come from :func:`leadscore.onboarding.dependencies.source_deps`,
 the derivation the tests check every pipeline with, so none is written by hand.
@@ -8,12 +10,14 @@ the derivation the tests check every pipeline with, so none is written by hand.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from leadscore.data.tables import TableRef
 from leadscore.onboarding.dependencies import SRC, dep_path, source_deps
+from leadscore.redaction import is_secret_key
 
 RAW, INTERIM, MODEL = "data/raw", "data/interim", "data/model"
 FEATURES = "data/processed/features.parquet"
@@ -50,7 +54,7 @@ def pipeline_stages(
     command gives them, ``local`` the ones that are files (deps DVC can hash)."""
     code = os.path.relpath(SRC / "leadscore", folder)
     params_file = os.path.relpath(params, folder)
-    opt = f" --params {params_file}"
+    opt = f" --params {shlex.quote(params_file)}"
     tables = list(sources)
     raw = {t: f"{RAW}/{t}.parquet" for t in tables}
     given = "".join(f" --{t} {raw[t]}" for t in tables if t != "leads")
@@ -62,7 +66,8 @@ def pipeline_stages(
             out["params"] = [{params_file: keys}]
         return out | rest
 
-    extract_args = " ".join(f"--{t} {sources[t]}" for t in tables)
+    # DVC runs each command through a shell: a path or URL is one quoted word, whatever it holds
+    extract_args = " ".join(f"--{t} {shlex.quote(sources[t])}" for t in tables)
     stages = {
         "extract": stage(
             "extract",
@@ -206,19 +211,21 @@ def _report(stage, opt: str) -> dict:
 
 def command_uri(ref: TableRef, folder: Path) -> str:
     """A table's URI as the stage (run in ``folder``) reads it: local paths relative to the
-    folder, DuckDB and SQLite files absolute, and no password (give it in the environment, e.g.
-    ``PGPASSWORD``, so it never lands in ``dvc.yaml``)."""
+    folder, DuckDB and SQLite files absolute, and no password, neither in the user part nor in
+    the query string (give it in the environment, e.g. ``PGPASSWORD``, so it never lands in
+    ``dvc.yaml``)."""
     if ref.kind in ("parquet", "csv") and "://" not in ref.location:
         return os.path.relpath(Path(ref.location).resolve(), folder)
     if ref.kind == "duckdb":
         return f"duckdb:///{Path(ref.location).resolve()}#{ref.table}"
     if ref.kind == "sql":
         given = sa.make_url(ref.location)  # URL.set(password=None) would keep it
+        query = {k: v for k, v in given.query.items() if not is_secret_key(k)}
         url = sa.URL.create(
-            given.drivername, given.username, None, given.host, given.port, given.database,
-            given.query,
-        )  # fmt: skip
+            given.drivername, given.username, None, given.host, given.port, given.database, query
+        )
         if url.get_backend_name() == "sqlite" and url.database:
-            url = url.set(database=str(Path(url.database).resolve()))
+            path, uri = url.database.removeprefix("file:"), url.database.startswith("file:")
+            url = url.set(database=("file:" if uri else "") + str(Path(path).resolve()))
         return f"{url.render_as_string(hide_password=False)}#{ref.table}"
     return ref.location

@@ -17,6 +17,9 @@ from leadscore.onboarding.pipeline import command_uri, pipeline_stages
 from leadscore.onboarding.proposal import Proposal
 
 YAML_WORDS = ("yes", "no", "y", "n", "true", "false", "on", "off", "null", "none")
+# what ends a line for YAML or a reader (NEL, LINE and PARAGRAPH SEPARATOR too), and the other
+# control characters
+LINE_BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 COMMENT_AT = 34  # the column comments start at, as in the repository's own params.yaml
 DEFAULTS: dict[str, dict] = {
     "validate": {
@@ -56,12 +59,12 @@ def render_params(proposal: Proposal, *, name: str, source: str, rows: int) -> s
     head = [
         f"# leadscore parameters for '{name}', proposed by `leadscore init` from the first "
         f"{rows:,} rows of",
-        f"#   {source}",
+        f"#   {_one_line(source)}",
         "# Every guess says why it was made; check each against your CRM, edit, then run the",
         f"# pipeline: dvc repro pipelines/{name}/dvc.yaml  (keys are those of the demo's",
         "# params.yaml; an unknown or misspelled key is an error that names it)",
     ]
-    head += [f"# TODO: {t}" for t in proposal.todo]
+    head += [f"# TODO: {_one_line(t)}" for t in proposal.todo]
     lines = _block(sections, (), notes)
     return "\n".join([*head, "", *lines]) + "\n"
 
@@ -105,7 +108,13 @@ def _item_note(path: tuple[str, ...], key: object) -> str:
 def _commented(line: str, note: str | None) -> str:
     if not note:
         return line
-    return f"{line.ljust(COMMENT_AT - 1)} # {note}"
+    return f"{line.ljust(COMMENT_AT - 1)} # {_one_line(note)}"
+
+
+def _one_line(text: str) -> str:
+    """A comment's text on one line: a line break in a column name (or any control character)
+    is written as its escape, so it can never end the comment and start a YAML key."""
+    return LINE_BREAKS.sub(lambda m: json.dumps(m[0])[1:-1], text)
 
 
 def _key(key: object) -> str:
