@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import lightgbm as lgb
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadscore.data.files import file_sha256
 from leadscore.scoring.artifact import bundle_path, load_scorer
 from leadscore.scoring.bundle import COMPILED_DIR
 from leadscore.scoring.compiled import (
@@ -21,6 +22,9 @@ from leadscore.scoring.compiled import (
     compile_booster,
     load_predictor,
 )
+
+# an ELF header whose class byte LLVM rejects with "Invalid ELF class", aborting the process
+BROKEN_ELF = b"\x7fELF" + bytes(4096)
 
 
 @pytest.mark.slow
@@ -68,12 +72,46 @@ def test_a_bundle_loads_its_checked_compiled_model(forests, tmp_path):
     assert np.max(np.abs(model.predict(sample) - booster.predict(sample))) <= TOLERANCE
 
 
+def _plant(folder: Path, code: bytes, *, record: bool) -> None:
+    """Replace the compiled object code with ``code``; ``record``: rewrite its recorded SHA-256
+    too, as a consistent (or forged) export would."""
+    (folder / OBJECT_FILE).write_bytes(code)
+    if record:
+        info = json.loads((folder / INFO_FILE).read_text())
+        info["object_sha256"] = file_sha256(folder / OBJECT_FILE)
+        (folder / INFO_FILE).write_text(json.dumps(info))
+
+
+def test_object_code_that_is_not_the_exported_one_never_runs(forests, tmp_path):
+    """Code LLVM cannot even relocate would abort this process if it were loaded: the hash
+    check refuses it first."""
+    model_file, _, sample = forests
+    compile_booster(model_file, sample, out_dir=tmp_path / COMPILED_DIR)
+    _plant(tmp_path / COMPILED_DIR, BROKEN_ELF, record=False)
+    with pytest.warns(UserWarning, match="not the object code export built"):
+        model = load_predictor(tmp_path, lgb.Booster(model_file=str(model_file)), model_file)
+    assert isinstance(model, BoosterPredictor)
+
+
+def test_object_code_that_aborts_on_loading_falls_back_instead_of_ending_the_process(
+    forests, tmp_path
+):
+    model_file, _, sample = forests
+    compile_booster(model_file, sample, out_dir=tmp_path / COMPILED_DIR)
+    _plant(tmp_path / COMPILED_DIR, BROKEN_ELF, record=True)
+    booster = lgb.Booster(model_file=str(model_file))
+    with pytest.warns(UserWarning, match=r"killed a check process \(signal 6\)"):
+        model = load_predictor(tmp_path, booster, model_file)
+    assert isinstance(model, BoosterPredictor)
+    assert np.array_equal(model.predict(sample), booster.predict(sample))
+
+
 def test_a_compiled_model_that_disagrees_is_not_used(forests, tmp_path):
     model_file, other_file, sample = forests
     compile_booster(model_file, sample, out_dir=tmp_path / COMPILED_DIR)
     wrong = tmp_path / "wrong"
-    compile_booster(other_file, sample, out_dir=wrong)  # object code of another forest, same record
-    shutil.copyfile(wrong / OBJECT_FILE, tmp_path / COMPILED_DIR / OBJECT_FILE)
+    compile_booster(other_file, sample, out_dir=wrong)  # object code of another forest
+    _plant(tmp_path / COMPILED_DIR, (wrong / OBJECT_FILE).read_bytes(), record=True)
     with pytest.warns(UserWarning, match="differs from the Booster"):
         model = load_predictor(tmp_path, lgb.Booster(model_file=str(model_file)), model_file)
     assert isinstance(model, BoosterPredictor)

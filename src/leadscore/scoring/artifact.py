@@ -111,16 +111,15 @@ def load_bundle(bundle: Path, *, compiled: bool = True) -> Scorer:
 def check_files(bundle: Path, recorded: dict[str, str] | None) -> None:
     """Raise :class:`InputError` unless every file recorded at export is there, unchanged.
 
-    An artifact exported before the checksums were recorded is loaded unchecked, with a
-    warning.
+    A list that is missing is an error too, never a reason to load unchecked: the bundle holds
+    native code (the compiled model), and deleting the list must not be a way to run a planted
+    one. An artifact exported before the list existed is exported again.
     """
-    if recorded is None:
-        warnings.warn(
-            f"{bundle}: exported without checksums, so its files are not checked; export it "
-            "again to have them checked",
-            stacklevel=3,
+    if not isinstance(recorded, dict) or not recorded:
+        raise InputError(
+            f"{bundle}: {METADATA_FILE} has no list of the files' SHA-256, so the model cannot "
+            "be trusted; export it again (`dvc repro`, or `leadscore export`)"
         )
-        return
     for name, digest in recorded.items():
         path = bundle / name
         if not path.is_file():

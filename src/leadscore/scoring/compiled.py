@@ -5,9 +5,14 @@ compiles the same ``model.txt`` with LLVM into straight-line comparisons, many t
 nightly table and for one online row alike. The object code is built once, at export, and kept in
 the bundle beside the model. It is used only when it can be trusted:
 
+- the object code is byte for byte the one export built (its SHA-256, recorded in
+  ``compiled.json``, whose own SHA-256 is in the artifact's file list), checked on the private
+  copy that is then loaded, before any of it runs,
 - it was compiled from this very ``model.txt`` (its SHA-256 is recorded),
 - for this kind of machine (the LLVM target triple; the code targets the triple's generic CPU, so
   it runs on any processor of that architecture),
+- it loads and runs in a forked check process first: object code LLVM cannot relocate aborts
+  that process (LLVM ends the process on such errors, which no ``except`` can catch), not this one,
 - and, once loaded, it reproduces ``Booster.predict`` to 1e-9 on rows stored with it.
 
 Otherwise the scorer warns why and predicts with the Booster: slower, never wrong.
@@ -19,7 +24,9 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import time
 import warnings
 from importlib.metadata import version
 from pathlib import Path
@@ -40,6 +47,7 @@ SAMPLE_FILE = "sample.npy"  # encoded rows the loader checks it on
 TOLERANCE = 1e-9
 GENERIC_CPU = "generic"  # no host-specific instructions: any CPU of the triple runs the code
 ONE_THREAD_BELOW = 10_000  # rows; a thread pool costs more than it saves on fewer
+CHECK_TIMEOUT_S = 120  # a forked check of the object code: loading a large forest takes seconds
 
 
 class Predictor(Protocol):
@@ -90,6 +98,7 @@ def compile_booster(model_file: Path, sample: np.ndarray, *, out_dir: Path) -> d
     np.save(out_dir / SAMPLE_FILE, np.ascontiguousarray(sample, dtype=np.float64))
     info = {
         "model_sha256": file_sha256(model_file),
+        "object_sha256": file_sha256(out_dir / OBJECT_FILE),
         "target_triple": llvm.get_process_triple(),
         "target_cpu": GENERIC_CPU,
         "lleaves": version("lleaves"),
@@ -117,7 +126,6 @@ def load_predictor(bundle: Path, booster: lgb.Booster, model_file: Path) -> Pred
 
 
 def _load_checked(folder: Path, booster: lgb.Booster, model_file: Path) -> CompiledPredictor:
-    import lleaves
     import llvmlite.binding as llvm
 
     info = json.loads((folder / INFO_FILE).read_text())
@@ -125,16 +133,66 @@ def _load_checked(folder: Path, booster: lgb.Booster, model_file: Path) -> Compi
         raise ValueError("it was compiled from another model.txt")
     if info["target_triple"] != llvm.get_process_triple():
         raise ValueError(f"it was compiled for {info['target_triple']}")
-    # lleaves loads its cache from a path; a private copy keeps a read-only bundle usable
+    sample = np.load(folder / SAMPLE_FILE)
+    # lleaves loads its cache from a path; a private copy keeps a read-only bundle usable, and
+    # the copy is what is hashed and then loaded, so nothing can swap it in between
     with tempfile.TemporaryDirectory(prefix="leadscore-compiled-") as tmp:
         cache = Path(tmp) / OBJECT_FILE
         shutil.copyfile(folder / OBJECT_FILE, cache)
-        forest = lleaves.Model(model_file=str(model_file))
-        forest.compile(cache=str(cache), target_cpu=GENERIC_CPU, target_cpu_features="")
+        if file_sha256(cache) != info.get("object_sha256"):
+            raise ValueError(f"{OBJECT_FILE} is not the object code export built (SHA-256)")
+        _check_in_child(cache, model_file, sample)
+        forest = _forest(cache, model_file)
     model = CompiledPredictor(forest)
-    sample = np.load(folder / SAMPLE_FILE)
     reference = probabilities(booster, sample)
     gap = float(np.max(np.abs(model.predict(sample) - reference), initial=0.0))
     if not gap <= TOLERANCE:
         raise ValueError(f"it differs from the Booster by {gap:.3g} on its check rows")
     return model
+
+
+def _forest(cache: Path, model_file: Path) -> Any:
+    """lleaves' model of ``model_file`` with its object code loaded from ``cache``."""
+    import lleaves
+
+    forest = lleaves.Model(model_file=str(model_file))
+    forest.compile(cache=str(cache), target_cpu=GENERIC_CPU, target_cpu_features="")
+    return forest
+
+
+def _check_in_child(cache: Path, model_file: Path, sample: np.ndarray) -> None:
+    """Load and run the object code in a forked process first: LLVM aborts the process on an
+    object it cannot relocate, and that must end a throwaway child, not the night or the API.
+    The child predicts with one thread and no LightGBM (OpenMP does not survive a fork); the
+    comparison with the Booster is the parent's. Where there is no fork, this check is skipped."""
+    if not hasattr(os, "fork"):
+        return
+    pid = os.fork()
+    if pid == 0:  # the child: silence LLVM's message, report by exit code only
+        code = 1
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+            _forest(cache, model_file).predict(sample, n_jobs=1)
+            code = 0
+        finally:
+            os._exit(code)
+    status = _wait(pid, timeout=CHECK_TIMEOUT_S)
+    if status is None:
+        raise ValueError(f"loading it did not finish within {CHECK_TIMEOUT_S} s in a check process")
+    if os.WIFSIGNALED(status):
+        raise ValueError(f"loading it killed a check process (signal {os.WTERMSIG(status)})")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise ValueError("it failed to load in a check process")
+
+
+def _wait(pid: int, *, timeout: float) -> int | None:
+    """The child's wait status, or None (and the child killed) after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
