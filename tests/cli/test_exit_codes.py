@@ -64,6 +64,19 @@ def _truncated_model(root: Path, folder: Path) -> str:
     return str(copy)
 
 
+def _unlisted_model(root: Path, folder: Path) -> str:
+    """A copy of the artifact without its list of SHA-256s and with object code planted in it
+    (a header LLVM rejects by aborting the process, were it ever loaded)."""
+    copy = folder / "unlisted_model"
+    shutil.copytree(root / "models/lead_scorer", copy)
+    metadata = next(copy.rglob("metadata.json"))
+    recorded = json.loads(metadata.read_text())
+    del recorded["files"]
+    metadata.write_text(json.dumps(recorded))
+    next(copy.rglob("model.o")).write_bytes(b"\x7fELF" + bytes(4096))
+    return str(copy)
+
+
 def _latin1(text: bytes) -> bytes:
     return text.replace(b"M\xc3\xbcller", b"M\xfcller")  # Müller, as Latin-1 writes it
 
@@ -107,6 +120,19 @@ CASES = {
     "missing model": (lambda r, f, x: _score_args(
         r, str(r / "data/raw/leads.parquet"), "s.parquet", model=str(f / "none")),
         3, "no exported model there"),
+    "html saved as csv": (lambda r, f, x: _score_args(r, _csv(f, x, "l.csv", lambda t: (
+        b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n<body>x</body></html>\n")),
+        "s.parquet"), 3, "a web page (HTML or XML), not a CSV file"),
+    "model without its file list": (lambda r, f, x: _score_args(
+        r, str(r / "data/raw/leads.parquet"), "s.parquet", model=_unlisted_model(r, f)),
+        3, "has no list of the files' SHA-256"),
+    # the table's '#' is read as the first '#': the rest of the password must not be shown
+    "unencoded '#' in a password": (lambda r, f, x: _score_args(
+        r, "postgresql+psycopg://nobody:pa#secret@127.0.0.1:1/crm#leads", "s.parquet"),
+        2, "percent-encode a '#' in the password as %23"),
+    "unencoded '@' in a password": (lambda r, f, x: _score_args(
+        r, str(r / "data/raw/leads.parquet"),
+        "postgresql+psycopg://nobody:pa@secret@127.0.0.1:1/crm#s"), 2, "an '@' as %40"),
     "truncated model": (lambda r, f, x: _score_args(
         r, str(r / "data/raw/leads.parquet"), "s.parquet", model=_truncated_model(r, f)),
         3, "is not the file that was exported"),

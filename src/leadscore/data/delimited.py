@@ -29,6 +29,9 @@ from leadscore.errors import EmptyInputError, InputError, SchemaError
 
 MAX_CELL_CHARS = 1 << 28  # csv's own default (128 KiB) would refuse a long free-text cell
 SHOWN_LINES = 5
+# how an HTML or XML document starts: a page saved under a .csv name would otherwise read as a
+# table of one column whose rows are lines of markup
+MARKUP = ("<!doctype", "<html", "<?xml", "<head", "<body", "<!--")
 
 
 def read_csv_chunks(location: str, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -70,6 +73,11 @@ def _rows(location: str) -> Iterator[tuple[list[str], Any]]:
         if not header:
             raise EmptyInputError(f"{location}: the file is empty (not even a header line)")
         names = header[0]
+        if names[0].lstrip().lower().startswith(MARKUP):
+            raise InputError(
+                f"{location}: a web page (HTML or XML), not a CSV file: a download that returned "
+                "a login or error page? Export the table as CSV again"
+            )
         doubled = sorted({n for n in names if names.count(n) > 1})
         if doubled:
             raise SchemaError(f"{location}: the header names {doubled} more than once")
