@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from leadscore.data.files import kept_figures
 from leadscore.scoring.artifact import bundle_path, load_scorer
 from support import json_files, run, strict_json
 
@@ -243,3 +244,16 @@ def test_the_input_example_is_a_lead_with_events_and_no_personal_data(project):
     personal = set(leads[["email", "phone", "first_name", "last_name"]].stack().astype(str))
     text = json.dumps(example)
     assert not [value for value in personal if f'"{value}"' in text]
+
+
+def test_the_figures_git_keeps_are_rounded_to_what_a_rerun_reproduces(project):
+    """metrics, plots and the validation summary are committed: their 16th digit must not move
+    with the order of a sum (a fresh clone's `make run` leaves git status clean)."""
+    root = project[0]
+    metrics = json.loads((root / "reports/metrics.json").read_text())
+    assert kept_figures(metrics) == metrics
+    validation = json.loads((root / "reports/validation.json").read_text())
+    assert kept_figures(validation) == validation
+    for plot in (root / "reports/plots").glob("*.csv"):
+        table = pd.read_csv(plot)
+        pd.testing.assert_frame_equal(kept_figures(table), table)

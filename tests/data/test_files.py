@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.data.files import dumps_json, read_json, read_table, write_json, write_table
+from leadscore.data.files import (
+    dumps_json,
+    kept_figures,
+    read_json,
+    read_table,
+    write_json,
+    write_table,
+)
 from leadscore.errors import InputError
 from support import strict_json
 
@@ -84,3 +91,20 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_table(pd.DataFrame({"x": [1]}), tmp_path / "out.json")
     assert read_json(tmp_path / "out.json") == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_figures_git_keeps_are_the_same_bytes_when_only_the_16th_digit_moved(tmp_path):
+    """Two runs whose sums ran in another order: the files git keeps must not differ."""
+    runs = [(0.1 + 0.2, 1 / 3), (0.3, 0.3333333333333333)]
+    assert runs[0] != runs[1]
+    texts = []
+    for n, (auc, share) in enumerate(runs):
+        metrics = {"roc_auc": auc, "rows": 3, "by": [{"share": np.float64(share)}], "x": None}
+        write_json(kept_figures(metrics), tmp_path / f"m{n}.json")
+        plot = pd.DataFrame({"share": [share, auc], "leads": [1, 2], "band": ["a", "b"]})
+        write_table(kept_figures(plot), tmp_path / f"p{n}.csv")
+        texts.append(((tmp_path / f"m{n}.json").read_text(), (tmp_path / f"p{n}.csv").read_text()))
+    assert texts[0] == texts[1]
+    assert read_json(tmp_path / "m0.json") == {"by": [{"share": 0.3333333333}], "roc_auc": 0.3,
+                                               "rows": 3, "x": None}  # fmt: skip
+    assert kept_figures(float("nan")) != kept_figures(float("nan"))  # NaN stays NaN

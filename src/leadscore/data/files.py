@@ -19,6 +19,8 @@ import pyarrow as pa
 from leadscore.data.delimited import read_csv
 from leadscore.errors import InputError
 
+KEPT_DIGITS = 10  # significant digits of a figure git keeps (see kept_figures)
+
 
 def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
@@ -75,6 +77,27 @@ def _finite(value: Any) -> Any:
     if value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
         return None
     return value
+
+
+def kept_figures(value: Any, *, digits: int = KEPT_DIGITS) -> Any:
+    """``value`` (JSON-like, or a frame) with every float rounded to ``digits`` significant
+    digits: for the figures git keeps (metrics, plots, the validation summary). A sum in
+    another order (threads, another CPU) moves the 16th digit of a figure, and a fresh clone's
+    run must reproduce the committed files byte for byte, not nearly."""
+    if isinstance(value, pd.DataFrame):
+        floats = value.select_dtypes("float").columns
+        return value.assign(**{c: value[c].map(lambda v: _significant(v, digits)) for c in floats})
+    if isinstance(value, dict):
+        return {k: kept_figures(v, digits=digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [kept_figures(v, digits=digits) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy scalar
+        value = value.item()
+    return _significant(value, digits) if isinstance(value, float) else value
+
+
+def _significant(value: float, digits: int) -> float:
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else value
 
 
 def file_sha256(path: str | Path) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.config import EvaluateConfig, ThresholdConfig, TrainConfig
-from leadscore.data.files import read_table, write_json, write_table
+from leadscore.data.files import kept_figures, read_table, write_json, write_table
 from leadscore.modeling.evaluation import evaluate_held_out
 from leadscore.scoring.scorer import Scorer
 from leadscore.tracking import flatten, resume_run
@@ -39,10 +39,10 @@ def run(
         train_cfg=train_cfg,
         policy=policy,
     )
-    metrics = held_out.metrics
+    metrics = kept_figures(held_out.metrics)
     write_json(metrics, metrics_path)
     for name, table in held_out.plots.items():
-        write_table(table, plots_dir / f"{name}.csv")
+        write_table(kept_figures(table), plots_dir / f"{name}.csv")
     write_table(held_out.scores, scores_path)
     numbers = {
         k: float(v)

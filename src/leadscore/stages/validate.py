@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from leadscore.config import FeaturizeConfig, SchemaConfig, ValidateConfig
-from leadscore.data.files import read_table, write_json, write_table
+from leadscore.data.files import kept_figures, read_table, write_json, write_table
 from leadscore.data.labels import audit_input, require_label
 from leadscore.data.leakage import audit_table
 from leadscore.data.snapshots import window_starts
@@ -61,7 +61,7 @@ def run(
     summary = {table: result.summary() for table, result in results.items()}
     for table, count in out_of_scope.items():
         summary[table]["out_of_scope"] = count
-    write_json(summary, summary_path)
+    write_json(kept_figures(summary), summary_path)
     check_reject_rate(results, cfg.max_reject_rate)
     frame, audited = audit_input(raw_leads, leads.valid, schema)
     windows = window_starts(featurize, schema, leads.valid)
