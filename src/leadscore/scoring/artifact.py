@@ -21,6 +21,7 @@ from leadscore.data.files import file_sha256, read_json
 from leadscore.errors import InputError, LeadscoreError
 from leadscore.scoring.bundle import METADATA_FILE
 from leadscore.scoring.scorer import Scorer
+from leadscore.scoring.signing import check_signature
 
 BUNDLE = "bundle"  # the bundle's name among the artifact's MLflow artifacts
 LIBRARIES: tuple[str, ...] = (
@@ -90,6 +91,7 @@ def load_bundle(bundle: Path, *, compiled: bool = True) -> Scorer:
     Each file must be the one exported (its SHA-256 as recorded in the metadata): a model.txt
     cut short would otherwise reach LightGBM's parser, which can abort the whole process.
     """
+    check_signature(bundle)  # before anything reads what metadata.json says
     metadata = read_json(bundle / METADATA_FILE)
     check_files(bundle, metadata.get("files"))
     here = library_versions()

@@ -11,5 +11,6 @@ FIT_RULES_FILE = "fit_rules.yaml"  # calibrate: the fit rules as trained with
 CALIBRATION_FILE = "calibration.json"  # calibrate: blend, calibrator and thresholds
 DRIFT_FILE = "drift_reference.json"  # export: the training window's score and feature profile
 METADATA_FILE = "metadata.json"  # export: version, data fingerprint, params, metrics, libraries
+SIGNATURE_FILE = "metadata.sig"  # export, with a signing key: see scoring.signing
 INPUT_SCHEMA_FILE = "input_schema.json"  # export: the columns the artifact reads
 COMPILED_DIR = "compiled"  # export: the booster compiled to machine code (see scoring.compiled)

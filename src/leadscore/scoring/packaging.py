@@ -20,7 +20,13 @@ from leadscore.data.files import file_sha256, read_json
 from leadscore.modeling.booster import gain_importance
 from leadscore.scoring import contract, signature
 from leadscore.scoring.artifact import BUNDLE, library_versions
-from leadscore.scoring.bundle import BOOSTER_FILE, COMPILED_DIR, FEATURES_FILE, METADATA_FILE
+from leadscore.scoring.bundle import (
+    BOOSTER_FILE,
+    COMPILED_DIR,
+    FEATURES_FILE,
+    METADATA_FILE,
+    SIGNATURE_FILE,
+)
 from leadscore.scoring.compiled import compile_booster
 from leadscore.scoring.drift import profile
 from leadscore.scoring.scorer import Scorer
@@ -90,7 +96,7 @@ def bundle_checksums(bundle: Path) -> dict[str, str]:
     return {
         path.relative_to(bundle).as_posix(): file_sha256(path)
         for path in sorted(bundle.rglob("*"))
-        if path.is_file() and path.name != METADATA_FILE
+        if path.is_file() and path.name not in (METADATA_FILE, SIGNATURE_FILE)
     }
 
 

@@ -10,6 +10,7 @@ from leadscore.config import ExportConfig, Params
 from leadscore.data.files import file_sha256, read_json, read_table, write_json
 from leadscore.scoring import packaging
 from leadscore.scoring.bundle import DRIFT_FILE, INPUT_SCHEMA_FILE, METADATA_FILE
+from leadscore.scoring.signing import sign_bundle
 from leadscore.tracking import dvc_lock_tags, flatten, log_and_register, resume_run
 
 
@@ -38,6 +39,7 @@ def run(
         files=packaging.bundle_checksums(bundle_dir),  # last: every other file is written
     )
     write_json(metadata, bundle_dir / METADATA_FILE)
+    sign_bundle(bundle_dir)
     events = read_table(events_path) if events_path is not None else None
     example = packaging.input_example(bundle_dir, features, read_table(leads_path), events)
     spec = packaging.pyfunc_spec(bundle_dir, example=example)
