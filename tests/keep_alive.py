@@ -32,24 +32,28 @@ def http_post(path: str, body: dict, headers: dict[str, str]) -> bytes:
 
 @contextmanager
 def keep_alive_clients(url: str, request: bytes, *, clients: int) -> Iterator[Counter[Answer]]:
-    """``clients`` connections, each sending ``request`` again as soon as its answer is in (a
-    new connection only when the server closed the last one, after an answer), until the block
-    ends; yields the count of answers, and of errors as ``("error", kind)``."""
+    """``clients`` connections, each sending ``request`` again as soon as its answer is in, until
+    the block ends; yields the count of answers, and of errors as ``("error", kind)``. A client
+    opens a new connection only when the server closed the last one or it failed."""
     host, port = url.removeprefix("http://").split(":")
     answers: Counter[Answer] = Counter()
     stop = threading.Event()
 
     async def client() -> None:
-        try:
-            while not stop.is_set():
+        while not stop.is_set():  # a new connection after a close or an error, each counted
+            try:
                 reader, writer = await asyncio.open_connection(host, int(port))
-                try:
-                    while not stop.is_set() and await _exchange(reader, writer, request, answers):
-                        pass
-                finally:
-                    writer.close()
-        except (OSError, asyncio.IncompleteReadError) as exc:  # TimeoutError is an OSError
-            answers["error", type(exc).__name__] += 1
+            except OSError as exc:
+                answers["error", type(exc).__name__] += 1
+                await asyncio.sleep(0.1)
+                continue
+            try:
+                while not stop.is_set() and await _exchange(reader, writer, request, answers):
+                    pass
+            except (OSError, asyncio.IncompleteReadError) as exc:  # TimeoutError: an OSError
+                answers["error", type(exc).__name__] += 1
+            finally:
+                writer.close()
 
     async def run_all() -> None:
         await asyncio.gather(*(client() for _ in range(clients)))

@@ -243,11 +243,13 @@ def serve(
 
 
 def _run_uvicorn(api: Any, *, host: str, port: int, workers: int) -> None:
-    """One worker serves ``api`` itself; several each load their own through the factory."""
+    """One worker serves ``api`` itself; several each load their own through the factory, under
+    a supervisor that passes SIGHUP on to them."""
     import uvicorn
 
     from leadscore.api.protocol import SheddingProtocol
     from leadscore.api.reload import SUPERVISOR_ENV
+    from leadscore.api.supervisor import run_workers
     from leadscore.logs import logging_config
 
     server: dict[str, Any] = {
@@ -262,7 +264,7 @@ def _run_uvicorn(api: Any, *, host: str, port: int, workers: int) -> None:
         return
     del api  # each worker loads its own, through the factory
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
-    uvicorn.run(
+    config = uvicorn.Config(
         "leadscore.api:create_app",
         factory=True,
         workers=workers,
@@ -271,3 +273,4 @@ def _run_uvicorn(api: Any, *, host: str, port: int, workers: int) -> None:
         timeout_worker_healthcheck=WORKER_READY_S,
         **server,
     )
+    run_workers(config)
