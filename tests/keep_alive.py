@@ -18,6 +18,9 @@ from contextlib import contextmanager
 
 Answer = tuple[int | str, str]  # (status, the model version of a valid score, else ""), or an error
 READ_TIMEOUT_S = 60
+# the server accepts one connection per turn of its event loop (libuv's accept), and a turn
+# grows with the clients already in: this long at most for every client to get its first answer
+ALL_IN_S = 30
 
 
 def http_post(path: str, body: dict, headers: dict[str, str]) -> bytes:
@@ -33,13 +36,21 @@ def http_post(path: str, body: dict, headers: dict[str, str]) -> bytes:
 @contextmanager
 def keep_alive_clients(url: str, request: bytes, *, clients: int) -> Iterator[Counter[Answer]]:
     """``clients`` connections, each sending ``request`` again as soon as its answer is in, until
-    the block ends; yields the count of answers, and of errors as ``("error", kind)``. A client
-    opens a new connection only when the server closed the last one or it failed."""
+    the block ends; yields, once every client has had an answer (or after :data:`ALL_IN_S`),
+    the count of answers, and of errors as ``("error", kind)``. A client opens a new connection
+    only when the server closed the last one or it failed."""
     host, port = url.removeprefix("http://").split(":")
     answers: Counter[Answer] = Counter()
-    stop = threading.Event()
+    stop, all_in = threading.Event(), threading.Event()
+    waiting = [clients]
+
+    def answered_first() -> None:  # on the loop's thread alone
+        waiting[0] -= 1
+        if not waiting[0]:
+            all_in.set()
 
     async def client() -> None:
+        first = True
         while not stop.is_set():  # a new connection after a close or an error, each counted
             try:
                 reader, writer = await asyncio.open_connection(host, int(port))
@@ -48,8 +59,13 @@ def keep_alive_clients(url: str, request: bytes, *, clients: int) -> Iterator[Co
                 await asyncio.sleep(0.1)
                 continue
             try:
-                while not stop.is_set() and await _exchange(reader, writer, request, answers):
-                    pass
+                while not stop.is_set():
+                    kept = await _exchange(reader, writer, request, answers)
+                    if first:
+                        first = False
+                        answered_first()
+                    if not kept:
+                        break
             except (OSError, asyncio.IncompleteReadError) as exc:  # TimeoutError: an OSError
                 answers["error", type(exc).__name__] += 1
             finally:
@@ -60,6 +76,7 @@ def keep_alive_clients(url: str, request: bytes, *, clients: int) -> Iterator[Co
 
     thread = threading.Thread(target=asyncio.run, args=(run_all(),))
     thread.start()
+    all_in.wait(ALL_IN_S)
     try:
         yield answers
     finally:

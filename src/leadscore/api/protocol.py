@@ -8,13 +8,14 @@ closes a connection whose request headers are not complete ``LEADSCORE_HEADER_TI
 (default :data:`HEADER_TIMEOUT_S`) after it opened or after the request's first byte. The body's
 own deadline is :mod:`leadscore.api.guard`'s.
 
-The event loop serves, each turn, every connection with a request waiting, and a new connection
-needs about three turns (accepted, read, answered): with a few hundred clients on keep-alive
-connections a fresh liveness probe waited seconds, and an orchestrator would restart a healthy
-server. :class:`SheddingProtocol` answers a request that finds ``LEADSCORE_MAX_CONCURRENCY``
-others in progress (default :data:`MAX_CONCURRENCY`) with 503 at once, which bounds a turn; the
-health checks are always served. uvicorn's own ``limit_concurrency`` counts open connections, so
-it refuses every request, health checks too, while that many keep-alive clients are connected.
+The event loop serves, each turn, every connection with a request waiting and accepts one new
+connection (libuv's accept, under uvloop), and a new connection needs about three turns
+(accepted, read, answered): with a few hundred clients on keep-alive connections a fresh
+liveness probe waited seconds, and an orchestrator would restart a healthy server.
+:class:`SheddingProtocol` answers a request that finds ``LEADSCORE_MAX_CONCURRENCY`` others in
+progress (default :data:`MAX_CONCURRENCY`) with 503 at once, which bounds a turn; the health
+checks are always served. uvicorn's own ``limit_concurrency`` counts open connections, so it
+refuses every request, health checks too, while that many keep-alive clients are connected.
 
 ``leadscore serve`` uses :class:`SheddingProtocol`; with uvicorn itself: ``--http
 leadscore.api.protocol:SheddingProtocol``. A reverse proxy in front (nginx's
