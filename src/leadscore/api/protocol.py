@@ -93,7 +93,7 @@ class SheddingProtocol(HeaderTimeoutProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_concurrency = int(os.environ.get(MAX_CONCURRENCY_ENV, MAX_CONCURRENCY))
-        self.in_progress = _IN_PROGRESS.setdefault(self.server_state, Count())
+        self.in_progress = _IN_PROGRESS.setdefault(self.server_state, _Count())
         self.counted: deque[bool] = deque()  # this connection's unanswered requests: counted?
 
     def on_headers_complete(self) -> None:
@@ -117,9 +117,11 @@ class SheddingProtocol(HeaderTimeoutProtocol):
 
 
 @dataclass
-class Count:
+class _Count:
+    """A number that the protocols of one server share."""
+
     value: int = 0
 
 
 # requests in progress, per server (each worker process has one)
-_IN_PROGRESS: weakref.WeakKeyDictionary[ServerState, Count] = weakref.WeakKeyDictionary()
+_IN_PROGRESS: weakref.WeakKeyDictionary[ServerState, _Count] = weakref.WeakKeyDictionary()
