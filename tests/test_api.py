@@ -7,6 +7,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from keep_alive import fresh_get, http_post, keep_alive_clients
 from support import api_server, run
 
 pytestmark = pytest.mark.slow
@@ -193,6 +195,25 @@ def test_api_survives_a_burst_of_concurrent_clients(project, server):
     with ThreadPoolExecutor(max_workers=4) as pool:
         codes = [c for result in pool.map(client, bodies) for c in result]
     assert codes == [200] * 1000
+
+
+def test_a_liveness_probe_is_answered_within_a_second_under_200_keep_alive_clients(project, server):
+    """Issue 34: with 200 clients looping ``POST /score`` on keep-alive connections, a fresh
+    ``GET /health/live`` waited 1.7 s and more: the event loop serves every connection with a
+    request waiting once per turn, and a new connection needs about three turns. Past
+    ``--max-concurrency`` requests in progress the server now answers 503 at once (keeping the
+    connection), the health checks exempt."""
+    _, bodies = _requests_for(project[0], 1, AS_OF)
+    request = http_post("/score", bodies[0], AUTH)
+    with keep_alive_clients(server, request, clients=200) as answers:  # every client in
+        probes = []
+        for _ in range(8):
+            probes.append(fresh_get(server, "/health/live"))
+            time.sleep(0.3)
+    assert all(status == 200 and seconds < 1 for status, seconds in probes), probes
+    statuses = Counter(status for status, _ in answers.elements())
+    assert set(statuses) == {200, 503} and statuses[200] > 200, answers  # shed, no reset
+    assert answers[200, ""] == 0  # each 200 a valid score
 
 
 def test_generated_requests_find_no_server_error_and_match_the_openapi_spec(server):

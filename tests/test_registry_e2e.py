@@ -20,6 +20,7 @@ import pytest
 import requests
 import yaml
 
+from keep_alive import http_post, keep_alive_clients
 from support import free_port, run, serving
 
 pytestmark = pytest.mark.slow
@@ -149,23 +150,43 @@ def test_a_running_server_follows_the_champion_without_dropping_a_request(regist
     assert served > 100
 
 
-def test_workers_and_the_app_factory_serve_the_champion(registry):
+def test_workers_reload_on_sighup_without_losing_a_request(registry):
+    """Issue 34: SIGHUP made ``serve --workers 2`` replace its workers, and a retired worker
+    closed keep-alive connections a client had just sent a request on: 26 connection resets of
+    6,418 requests from 20 clients. Now each worker loads the model anew in place, as one
+    server does, and no connection is closed."""
     root, env, versions, body = registry
     run(["leadscore", "promote", "--model", "models:/lead-scorer/2", "--force"], root, env)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = ["leadscore", "serve", "--model", "models:/lead-scorer@champion", "--port", str(port),
             "--workers", "2", "--insecure-no-auth"]  # fmt: skip
-    with serving(argv, root, env, port) as process:
-        assert requests.post(f"{url}/score", json=body, timeout=30).status_code == 200
-        run(["leadscore", "promote", "--model", "models:/lead-scorer/1", "--force"], root, env)
-        process.send_signal(signal.SIGHUP)  # uvicorn replaces the workers one at a time
-        deadline, fresh = time.monotonic() + 180, 0
-        while fresh < 20:  # both workers answer with the new champion
-            assert time.monotonic() < deadline, "the workers did not switch"
-            answer = requests.get(f"{url}/health", timeout=10).json()["model_version"]
-            fresh = fresh + 1 if answer == versions["1"] else 0
-            time.sleep(0.1)
+    request = http_post("/score", body, {})
+    with (
+        serving(argv, root, env, port) as process,
+        keep_alive_clients(url, request, clients=20) as answers,
+    ):
+        for version in ("1", "2"):
+            run(["leadscore", "promote", "--model", f"models:/lead-scorer/{version}", "--force"],
+                root, env)  # fmt: skip
+            process.send_signal(signal.SIGHUP)
+            _wait_until_every_worker_serves(url, versions[version])
+    served = {(200, versions["1"]), (200, versions["2"])}
+    assert set(answers) == served and answers.total() > 100, answers  # no error, no other status
+
+
+def _wait_until_every_worker_serves(url: str, version: str) -> None:
+    """Until 20 fresh connections in a row (spread over the workers) answer with ``version``."""
+    deadline, fresh = time.monotonic() + 180, 0
+    while fresh < 20:
+        assert time.monotonic() < deadline, "the workers did not switch"
+        answer = requests.get(f"{url}/health", timeout=10).json()["model_version"]
+        fresh = fresh + 1 if answer == version else 0
+        time.sleep(0.1)
+
+
+def test_the_app_factory_serves_the_champion(registry):
+    root, env, _, body = registry
     port = free_port()
     factory = ["uvicorn", "--factory", "leadscore.api:create_app", "--port", str(port)]
     factory_env = {"LEADSCORE_MODEL": "models/lead_scorer", "LEADSCORE_INSECURE_NO_AUTH": "1"}

@@ -62,6 +62,7 @@ UNAUTHORISED = {401: {"model": Problem, "description": "Missing or wrong X-API-K
 TOO_LARGE = {413: {"model": Problem, "description": "Body or batch over the configured limit"}}
 UNREADABLE = {400: {"model": Problem, "description": "Body that cannot be decoded"}}
 SLOW = {408: {"model": Problem, "description": "Body not complete in time"}}
+BUSY = {503: {"model": Problem, "description": "Too many requests in progress: retry later"}}
 NOT_RELOADED = {409: {"model": Problem, "description": "The new model could not be loaded"}}
 NOT_READY: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "Not serving (shutting down)"}
@@ -106,9 +107,9 @@ def scoring_app(model: LoadedModel, limits: Limits, *, keys: Keys, hooks: Hooks)
     app.add_exception_handler(RequestValidationError, _refused)
     guarded: dict[str, Any] = {
         "dependencies": [Depends(_key_check(keys.api, API_KEY_HEADER))],
-        "responses": UNAUTHORISED,
+        "responses": UNAUTHORISED | BUSY,
     }
-    scoring = guarded | {"responses": UNAUTHORISED | TOO_LARGE | UNREADABLE | SLOW}
+    scoring = guarded | {"responses": UNAUTHORISED | BUSY | TOO_LARGE | UNREADABLE | SLOW}
     about = model.about | {"input_schema": input_schema(scorer.schema)}
     count = hooks.scored or (lambda bands: None)
 

@@ -50,6 +50,10 @@ KNOWN_PATHS = frozenset(
         "/docs",
     ]
 )
+# set by leadscore.api.protocol on a request that found too many in progress: answered 503 here,
+# where it is logged and counted like any other
+BUSY_SCOPE_KEY = "leadscore.busy"
+BUSY_BODY = b'{"detail":"busy: too many requests in progress, retry in a second"}'
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -127,7 +131,9 @@ class Observed:
             await send(message)
 
         try:
-            if path == METRICS_PATH and self.metrics is not None:
+            if scope.get(BUSY_SCOPE_KEY):
+                await _busy(send_with_id)
+            elif path == METRICS_PATH and self.metrics is not None:
                 await self._metrics(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
@@ -156,6 +162,17 @@ class Observed:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _busy(send: Send) -> None:
+    """503 without reading the body; the connection stays open for the client's next try."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(BUSY_BODY)).encode()),
+        (b"retry-after", b"1"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": BUSY_BODY})
 
 
 def _request_id(scope: Scope) -> str:

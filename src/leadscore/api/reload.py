@@ -7,8 +7,9 @@ registry alias such as ``models:/lead-scorer@champion``, whatever version it poi
 and swaps it in once it is loaded: requests in flight finish on the old model, none waits for
 the load, none fails. A model that does not load leaves the old one serving.
 
-Under ``leadscore serve --workers N`` uvicorn's supervisor owns SIGHUP: it replaces the workers
-one at a time, each new one loading the model afresh, and the admin call asks it to.
+Under ``leadscore serve --workers N`` the supervisor gets SIGHUP and passes it to each worker,
+which reloads in place (:mod:`leadscore.api.supervisor` says why); the admin call, answered by
+one worker, asks the supervisor.
 """
 
 from __future__ import annotations
@@ -131,12 +132,17 @@ class Switchboard:
         await self.app(scope, receive, send)
 
     async def reload(self) -> dict[str, Any]:
+        """Load the model anew here (see :meth:`reload_here`) or, as a worker of ``serve
+        --workers N``, ask the supervisor to have every worker do it."""
+        supervisor = _supervisor()
+        if supervisor is None:
+            return await self.reload_here()
+        os.kill(supervisor, signal.SIGHUP)
+        return {"reloading": "every worker, in place", "model": self.uri}
+
+    async def reload_here(self) -> dict[str, Any]:
         """Load the model anew and serve it from the next request on; raises what loading
         raised, the old model still serving."""
-        supervisor = _supervisor()
-        if supervisor is not None:
-            os.kill(supervisor, signal.SIGHUP)
-            return {"reloading": "every worker, one at a time", "model": self.uri}
         async with self._lock:
             previous = self.model_version
             self.app = await asyncio.to_thread(self._build)
@@ -186,7 +192,7 @@ class Switchboard:
 
     async def _reload_or_log(self) -> None:
         try:
-            await self.reload()
+            await self.reload_here()
         except Exception:
             log.exception("reload failed; still serving %s", self.model_version)
 

@@ -200,6 +200,14 @@ def serve(
     metrics: Annotated[
         bool, typer.Option(help="Count requests, latency and bands for GET /metrics.")
     ] = True,
+    max_concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Requests in progress per worker; more get 503 with Retry-After at once, so "
+            "that a fresh health check (never refused) is answered within a second under load.",
+        ),
+    ] = 32,
 ) -> None:
     """Serve the online scoring API (POST /score, POST /score/batch, GET /health, GET /model).
 
@@ -209,7 +217,7 @@ def serve(
     """
     from leadscore.api import create_app
     from leadscore.api.guard import INSECURE_ENV
-    from leadscore.api.protocol import HEADER_TIMEOUT_ENV
+    from leadscore.api.protocol import HEADER_TIMEOUT_ENV, MAX_CONCURRENCY_ENV
     from leadscore.api.reload import (
         BODY_TIMEOUT_ENV,
         MAX_BATCH_ENV,
@@ -225,6 +233,7 @@ def serve(
         BODY_TIMEOUT_ENV: str(body_timeout),
         METRICS_ENV: "1" if metrics else "0",
         HEADER_TIMEOUT_ENV: str(header_timeout),
+        MAX_CONCURRENCY_ENV: str(max_concurrency),
         INSECURE_ENV: "1" if insecure_no_auth else "0",
     }
     os.environ.update(settings)  # read by the app factory, here and in each worker
@@ -234,17 +243,19 @@ def serve(
 
 
 def _run_uvicorn(api: Any, *, host: str, port: int, workers: int) -> None:
-    """One worker serves ``api`` itself; several each load their own through the factory."""
+    """One worker serves ``api`` itself; several each load their own through the factory, under
+    a supervisor that passes SIGHUP on to them."""
     import uvicorn
 
-    from leadscore.api.protocol import HeaderTimeoutProtocol
+    from leadscore.api.protocol import SheddingProtocol
     from leadscore.api.reload import SUPERVISOR_ENV
+    from leadscore.api.supervisor import run_workers
     from leadscore.logs import logging_config
 
     server: dict[str, Any] = {
         "host": host,
         "port": port,
-        "http": HeaderTimeoutProtocol,
+        "http": SheddingProtocol,
         "log_config": logging_config(SETTINGS.log_format),
         "access_log": False,  # the API logs each request itself, with its id
     }
@@ -253,7 +264,7 @@ def _run_uvicorn(api: Any, *, host: str, port: int, workers: int) -> None:
         return
     del api  # each worker loads its own, through the factory
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
-    uvicorn.run(
+    config = uvicorn.Config(
         "leadscore.api:create_app",
         factory=True,
         workers=workers,
@@ -262,3 +273,4 @@ def _run_uvicorn(api: Any, *, host: str, port: int, workers: int) -> None:
         timeout_worker_healthcheck=WORKER_READY_S,
         **server,
     )
+    run_workers(config)
