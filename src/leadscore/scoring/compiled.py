@@ -20,6 +20,7 @@ Otherwise the scorer warns why and predicts with the Booster: slower, never wron
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
@@ -168,9 +169,10 @@ def _check_in_child(cache: Path, model_file: Path, sample: np.ndarray) -> None:
     if not hasattr(os, "fork"):
         return
     pid = os.fork()
-    if pid == 0:  # the child: silence LLVM's message, report by exit code only
-        code = 1
+    if pid == 0:  # the child: silence LLVM's message (and a fault handler's dump), report
+        code = 1  # by exit code only
         try:
+            faulthandler.disable()
             os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
             _forest(cache, model_file).predict(sample, n_jobs=1)
             code = 0
