@@ -56,9 +56,16 @@ def registry(project, tmp_path_factory) -> tuple[Path, dict, dict[str, str], dic
 
 
 def _score(root: Path, env: dict, model: str, out: str) -> dict:
-    argv = ["leadscore", "score", "--model", model, "--leads", "tonight.parquet", "--out", out,
-            "--as-of", AS_OF]  # fmt: skip
-    return json.loads(run(argv, root, env).stdout)
+    """A night with a registry model, as a scheduler runs it: stdout is one JSON line (JSON
+    Lines when appended to a file), and under --log-format json so is every line on stderr,
+    MLflow's included (no progress bar, no handler of its own)."""
+    argv = ["leadscore", "--log-format", "json", "score", "--model", model, "--leads",
+            "tonight.parquet", "--out", out, "--as-of", AS_OF]  # fmt: skip
+    done = run(argv, root, env)
+    assert len(done.stdout.splitlines()) == 1
+    for line in done.stderr.splitlines():
+        json.loads(line)
+    return json.loads(done.stdout)
 
 
 def test_the_nightly_job_scores_with_the_version_promoted_last(registry):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 from contextvars import ContextVar
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from leadscore.redaction import RedactingFilter
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 LOG_FORMAT_ENV = "LEADSCORE_LOG_FORMAT"
+MLFLOW_LOGGING_ENV = "MLFLOW_CONFIGURE_LOGGING"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 JSON_FIELDS = {"asctime": "time", "levelname": "level", "name": "logger"}
 
@@ -84,11 +86,17 @@ def logging_config(log_format: LogFormat, *, level: str = "INFO") -> dict[str, A
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": False},
+            # MLflow's store migrations (a new SQLite or PostgreSQL store): a dozen lines of
+            # set-up notes per run, which MLflow's own logging set-up used to hide
+            "alembic": {"level": "WARNING"},
         },
     }
 
 
 def configure_logging(log_format: LogFormat) -> None:
-    """Log to stderr in ``log_format``, Python's warnings included."""
+    """Log to stderr in ``log_format``, Python's warnings included. MLflow, imported later,
+    would install a handler of its own in its own format: told not to, its records come here
+    (in JSON under ``--log-format json``, masked like every other)."""
+    os.environ.setdefault(MLFLOW_LOGGING_ENV, "false")
     logging.config.dictConfig(logging_config(log_format))
     logging.captureWarnings(True)

@@ -97,7 +97,8 @@ def _fail(name: str, message: str, code: int) -> NoReturn:
 
 def verb(func: Callable[..., dict]) -> Callable[..., None]:
     """Register a verb: it prints its summary as JSON, or its error as one line with its exit
-    code (see :mod:`leadscore.errors`)."""
+    code (see :mod:`leadscore.errors`). The summary is indented for a terminal and one line
+    otherwise, so a scheduler appending a night's summary to a file writes JSON Lines."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -106,7 +107,7 @@ def verb(func: Callable[..., dict]) -> Callable[..., None]:
         with exit_on_error(func.__name__):
             summary = func(*args, **kwargs)
         log.info("%s: done in %.1f s", func.__name__, time.perf_counter() - started)
-        typer.echo(dumps_json(summary))
+        typer.echo(dumps_json(summary, indent=2 if sys.stdout.isatty() else None))
 
     app.command(name=func.__name__)(wrapper)
     return wrapper

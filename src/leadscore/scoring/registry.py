@@ -10,7 +10,9 @@ the alias that ``leadscore promote`` moves.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 PREFIX = "models:/"
+PROGRESS_BAR_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 _URI = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))")
 
 
@@ -68,6 +71,8 @@ def download(uri: str, folder: Path) -> ModelSource:
     from mlflow.exceptions import MlflowException
 
     name, version = registered_version(uri)
+    if not sys.stderr.isatty():  # MLflow's bar would write a line per update into a log file
+        os.environ.setdefault(PROGRESS_BAR_ENV, "false")
     try:
         path = mlflow.artifacts.download_artifacts(
             artifact_uri=f"{PREFIX}{name}/{version}", dst_path=str(folder)
