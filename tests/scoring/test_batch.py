@@ -485,3 +485,25 @@ def test_the_quarantine_file_is_private_and_stays_so(scorer, tonight, place):
         quarantine.chmod(0o644)
         _score(scorer, uris)
         assert oct(quarantine.stat().st_mode & 0o777) == "0o600"
+
+
+# Issue 34: an adversarial review. Each test failed on the commit before its fix.
+
+
+def test_dates_outside_what_nanoseconds_hold_are_quarantined_not_wrapped(project, clean, place):
+    """Item 5: a 9999-12-31 "never" sentinel became 1816 and was scored; beside a nanosecond
+    ISO date it stopped the night (exit 1). Now each such lead is quarantined with its reason."""
+    root, env = project
+    leads = clean.head(20).copy()
+    leads.loc[0, "created_at"] = "9999-12-31"
+    leads.loc[1, "created_at"] = "0001-01-01T00:00:00Z"
+    leads.loc[2, "created_at"] = "2026-01-02T03:04:05.123456789Z"
+    uris = place("csv", {"leads": leads})
+    cmd = ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+           "--leads", uris["leads"], "--out", uris["scores"], "--as-of", "2026-10-01",
+           "--max-reject-rate", "0.2"]  # fmt: skip
+    run(cmd, Path.cwd(), env)
+    quarantine = _table(uris["scores"], "_quarantine")
+    assert sorted(quarantine["reason"]) == ["created_at_out_of_range"] * 2
+    scores = _table(uris["scores"])
+    assert len(scores) + len(quarantine) == 20 and leads.at[2, "lead_id"] in set(scores["lead_id"])
