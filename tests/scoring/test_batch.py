@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -507,3 +508,66 @@ def test_dates_outside_what_nanoseconds_hold_are_quarantined_not_wrapped(project
     assert sorted(quarantine["reason"]) == ["created_at_out_of_range"] * 2
     scores = _table(uris["scores"])
     assert len(scores) + len(quarantine) == 20 and leads.at[2, "lead_id"] in set(scores["lead_id"])
+
+
+@pytest.fixture
+def crm_schema(tmp_path) -> Iterator[tuple[str, str]]:
+    """A database URL and a fresh schema of its own on the PostgreSQL server (dropped after)."""
+    url, schema = _postgres(), f"crm_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield url, schema
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def _tables_in(url: str, schema: str | None) -> list[str]:
+    return sorted(sa.inspect(sa.create_engine(url)).get_table_names(schema=schema))
+
+
+def test_a_schema_qualified_postgresql_table_is_read_and_written_in_its_schema(
+    project, clean, crm_schema, tmp_path, monkeypatch
+):
+    """Item 8: ``#crm.leads`` was "no table" (exit 3); ``--out ...#crm.scores`` wrote a table
+    named "crm.scores" in public. Every table of the night lands in the given schema."""
+    root, env = project
+    url, schema = crm_schema
+    monkeypatch.chdir(tmp_path)
+    public_before = _tables_in(url, None)
+    clean.to_sql("leads", sa.create_engine(url), schema=schema, index=False)
+    cmd = ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+           "--leads", f"{url}#{schema}.leads", "--out", f"{url}#{schema}.scores",
+           "--as-of", "2026-10-01"]  # fmt: skip
+    run(cmd, tmp_path, env)
+    assert _tables_in(url, schema) == ["leads", "scores", "scores_quarantine", "scores_runs"]
+    assert _tables_in(url, None) == public_before
+    with sa.create_engine(url).begin() as conn:  # the in-place upsert's path, then a rerun
+        conn.execute(sa.text(f'ALTER TABLE "{schema}".scores ADD PRIMARY KEY (lead_id)'))
+    run(cmd, tmp_path, env)
+    scores = pd.read_sql_table("scores", sa.create_engine(url), schema=schema)
+    assert sorted(scores["lead_id"]) == sorted(clean["lead_id"])
+    assert _tables_in(url, None) == public_before
+
+
+def test_a_schema_qualified_duckdb_table_is_read_and_written_in_its_schema(project, clean,
+                                                                           tmp_path):  # fmt: skip
+    """Item 8, the same rule for DuckDB's schemas."""
+    root, env = project
+    database = tmp_path / "night.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE SCHEMA crm")
+        con.register("frame", clean)
+        con.execute("CREATE TABLE crm.leads AS SELECT * FROM frame")
+    cmd = ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+           "--leads", f"duckdb:///{database}#crm.leads", "--out", f"duckdb:///{database}#crm.scores",
+           "--as-of", "2026-10-01"]  # fmt: skip
+    run(cmd, tmp_path, env)
+    run(cmd, tmp_path, env)  # a rerun upserts
+    with duckdb.connect(str(database)) as con:
+        query = "SELECT table_schema, table_name FROM information_schema.tables"
+        found = con.execute(query).fetchall()
+        scored = con.execute("SELECT count(*) FROM crm.scores").fetchall()[0][0]
+    tables = ("leads", "scores", "scores_quarantine", "scores_runs")
+    assert sorted(found) == [("crm", name) for name in tables]
+    assert scored == len(clean)

@@ -7,6 +7,9 @@ A table URI is one of
 - any SQLAlchemy URL with the table after ``#``, e.g. ``sqlite:///leads.db#leads`` or
   ``postgresql+psycopg://user:secret@host/crm#leads``.
 
+A database table may be qualified by its schema, ``#crm.leads``; without one it is in the
+database's default schema. Sibling tables (quarantine, runs, staging) go to the same schema.
+
 Tables are read in chunks, so a nightly run's memory is bounded by the chunk size rather than by
 the table; :mod:`leadscore.data.writers` writes them.
 """
@@ -30,6 +33,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from leadscore.data.delimited import read_csv_chunks, read_csv_header
+from leadscore.data.identifiers import quote_identifier, quote_table, split_table
 from leadscore.errors import ConfigError, InputError, LeadscoreError, SchemaError
 
 FILE_SUFFIXES = (".parquet", ".csv")
@@ -62,8 +66,21 @@ class TableRef:
         return f"duckdb:///{self.location}#{self.table}" if self.kind == "duckdb" else self.location
 
     @property
+    def schema(self) -> str | None:
+        """The schema of a ``#schema.table`` (DuckDB and SQL tables); None: the default one."""
+        return split_table(self._table_text())[0]
+
+    @property
     def name(self) -> str:
-        """The table's name inside its database (DuckDB and SQL tables only)."""
+        """The table's name inside its schema (DuckDB and SQL tables only)."""
+        return split_table(self._table_text())[1]
+
+    @property
+    def quoted(self) -> str:
+        """The table's name for SQL: quoted, and qualified by its schema if it has one."""
+        return quote_table(self.schema, self.name)
+
+    def _table_text(self) -> str:
         if self.table is None:
             raise ValueError(f"{self}: a {self.kind} file has no table name")
         return self.table
@@ -117,7 +134,7 @@ def count_rows(ref: TableRef) -> int | None:
             return parquet_file(ref).metadata.num_rows
         if ref.kind == "duckdb":
             cursor = duckdb_connection(ref.location).cursor()
-            row = cursor.execute(f"SELECT count(*) FROM {_q(ref)}").fetchone()
+            row = cursor.execute(f"SELECT count(*) FROM {ref.quoted}").fetchone()
             return int(row[0]) if row else 0
         with sql_engine(ref.location).connect() as conn:
             query = sa.select(sa.func.count()).select_from(sql_table(ref))
@@ -140,7 +157,7 @@ def _chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
     elif ref.kind == "csv":
         yield from read_csv_chunks(ref.location, chunk_size)
     elif ref.kind == "duckdb":
-        relation = duckdb_connection(ref.location).cursor().sql(f"SELECT * FROM {_q(ref)}")
+        relation = duckdb_connection(ref.location).cursor().sql(f"SELECT * FROM {ref.quoted}")
         for batch in relation.to_arrow_reader(chunk_size):
             yield batch.to_pandas()
     else:
@@ -211,14 +228,14 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
 
 def _duckdb_lookup(ref: TableRef, column: str) -> RowLookup:
     cursor = duckdb_connection(ref.location).cursor()
-    described = cursor.execute(f"SELECT * FROM {_q(ref)} LIMIT 0").description
+    described = cursor.execute(f"SELECT * FROM {ref.quoted} LIMIT 0").description
     _require_column(ref, column, [d[0] for d in described])
 
     def lookup(ids: Sequence[str]) -> pd.DataFrame:
         cursor.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
         try:
             return cursor.execute(
-                f"SELECT * FROM {_q(ref)} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                f"SELECT * FROM {ref.quoted} WHERE CAST({quote_identifier(column)} AS VARCHAR) IN "
                 "(SELECT id FROM wanted)"
             ).df()
         finally:
@@ -272,7 +289,7 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
             connection.execute("SET TimeZone = 'UTC'")
             connection.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
             rows = connection.sql(
-                f"SELECT * FROM {source} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                f"SELECT * FROM {source} WHERE CAST({quote_identifier(column)} AS VARCHAR) IN "
                 "(SELECT id FROM wanted) ORDER BY filename, file_row_number"
             ).to_arrow_table()
         return rows.drop_columns(["filename", "file_row_number"]).to_pandas()
@@ -299,13 +316,13 @@ def require(ref: TableRef) -> None:
         if not Path(ref.location).is_file():
             raise InputError(f"{ref}: no such DuckDB file")
         with unreadable(ref):
-            tables = duckdb_connection(ref.location).cursor().execute("SHOW TABLES").fetchall()
-        if (ref.table,) not in tables:
+            found = duckdb_has_table(duckdb_connection(ref.location).cursor(), ref)
+        if not found:
             raise InputError(f"{ref}: no table '{ref.table}' in the DuckDB file")
         return
     try:
         with sql_engine(ref.location).connect() as conn:
-            found = sa.inspect(conn).has_table(ref.name)
+            found = sa.inspect(conn).has_table(ref.name, schema=ref.schema)
     except sa.exc.SQLAlchemyError as exc:
         raise InputError(f"{ref}: cannot connect ({type(exc).__name__})") from exc
     if not found:
@@ -326,12 +343,13 @@ def _csv_to_parquet(source: str, target: Path) -> TableRef:
     return TableRef("parquet", str(target))
 
 
-def _q(ref: TableRef) -> str:
-    return f'"{ref.table}"'
-
-
-def _name(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
+def duckdb_has_table(cursor: duckdb.DuckDBPyConnection, ref: TableRef) -> bool:
+    """Whether a DuckDB table (or view) exists, in its schema or the current one."""
+    query = (
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_schema = coalesce(?, current_schema()) AND table_name = ?"
+    )
+    return bool(cursor.execute(query, [ref.schema, ref.name]).fetchall()[0][0])
 
 
 def _literal(text: str) -> str:
@@ -377,4 +395,6 @@ def sql_engine(url: str) -> sa.Engine:
 
 
 def sql_table(ref: TableRef) -> sa.Table:
-    return sa.Table(ref.name, sa.MetaData(), autoload_with=sql_engine(ref.location))
+    return sa.Table(
+        ref.name, sa.MetaData(), schema=ref.schema, autoload_with=sql_engine(ref.location)
+    )

@@ -164,4 +164,4 @@ def drift_path(out: TableRef) -> Path:
         return path.with_name(f"{path.stem}_drift.json")
     database = database_file(out)
     folder = database.parent if database is not None else Path()
-    return folder / f"{safe_name(out.name)}_drift.json"
+    return folder / f"{safe_name(str(out.table))}_drift.json"
