@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -269,3 +270,31 @@ def test_the_summary_is_json_on_stdout_and_the_log_on_stderr_has_levels(project,
     records = [json.loads(line) for line in as_json.stderr.splitlines() if line.strip()]
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert {r["level"] for r in records} >= {"INFO"}
+
+
+@pytest.mark.parametrize("store", ["corrupt", "locked"])
+def test_a_tracking_store_that_cannot_be_used_is_a_storage_error(store, project, leads,
+                                                                  tmp_path):  # fmt: skip
+    """Issue 34, item 10: a corrupt or locked mlflow.db ended `score` and `promote` with the
+    unexpected-error code 1; it is an input that cannot be read (3)."""
+    root, env = project
+    database = tmp_path / "mlflow.db"
+    shutil.copy(root / "mlflow.db", database)
+    if store == "corrupt":
+        database.write_bytes(b"not a database" * 100)
+    holder = sqlite3.connect(database, isolation_level=None)
+    if store == "locked":
+        holder.execute("BEGIN EXCLUSIVE")
+    env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{database}"}
+    leads.to_parquet(tmp_path / "leads.parquet")
+    champion = "models:/lead-scorer@champion"
+    score = _score_args(root, str(tmp_path / "leads.parquet"), str(tmp_path / "s.parquet"),
+                        model=champion)  # fmt: skip
+    promote = ["leadscore", "promote", "--model", champion, "--params", str(root / "params.yaml")]
+    try:
+        for cmd, verb in [(score, "score"), (promote, "promote")]:
+            done = run(cmd, root, env, check=False)
+            assert done.returncode == 3, done.stderr
+            assert "MLflow tracking store cannot be used" in _one_error_line(done, verb)
+    finally:
+        holder.close()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from leadscore import errors  # (errors.OutputError is new in issue 19)
 from leadscore.data.tables import duckdb_connection, parse_table_uri, read_all, sql_engine
 from leadscore.data.writers import open_writer
-from support import OUTPUT_KINDS, TABLE_KINDS, table_uri, write_in_chunks
+from support import OUTPUT_KINDS, TABLE_KINDS, postgres_url, table_uri, write_in_chunks
 
 DATABASES = ["duckdb", "sqlite", "postgresql"]
 STREAMED = ["duckdb", "postgresql"]  # staged straight into the database, not in Parquet
@@ -246,3 +246,19 @@ def _tables(ref) -> list[str]:
         return sorted(r[0] for r in rows)
     names = sa.inspect(sa.create_engine(ref.location)).get_table_names()
     return sorted(n for n in names if n.startswith(ref.name))
+
+
+def test_a_postgresql_server_gone_mid_run_is_a_storage_error_not_the_unlock(output_uri):
+    """Issue 34, item 10: with the server's sessions gone, unlocking failed too, and that
+    second error (exit code 1) hid the first, the output that cannot be written (3)."""
+    writer = open_writer(parse_table_uri(output_uri("postgresql", "scores")), _night([], 0.0),
+                         "lead_id")  # fmt: skip
+    writer.append(_night(["a"], 0.1))
+    sessions = [writer.lock.conn, writer.conn]  # the lock's and the transaction's
+    pids = [conn.connection.driver_connection.info.backend_pid for conn in sessions]
+    with sa.create_engine(postgres_url()).connect() as admin:
+        for pid in pids:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(errors.OutputError, match="cannot be written"):
+        writer.append(_night(["b"], 0.2))
+        writer.commit()

@@ -246,8 +246,10 @@ class SQLWriter(DatabaseWriter):
                     copy.close(OutputError(f"{self.ref}: the run stopped before its commit"))
             if commit:
                 self.transaction.commit()
-            else:
-                self.transaction.rollback()
+            else:  # a rollback that fails has lost its session, which the server rolled back:
+                # not an error of its own, and raising it would hide the one that ended the run
+                with suppress(sa.exc.SQLAlchemyError):
+                    self.transaction.rollback()
         finally:
             self.conn.close()
 

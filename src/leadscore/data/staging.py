@@ -155,9 +155,14 @@ class _AdvisoryLock:
             raise OutputError(_busy(ref, "a PostgreSQL advisory lock"))
 
     def release(self) -> None:
+        """Unlock; an unlock that fails is not an error of its own: its session is gone (the
+        server stopped, say), and the server released the lock with it. Raising here would
+        hide the error that ended the run, which is the one to act on."""
         try:
             self.conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
             self.conn.commit()
+        except sa.exc.SQLAlchemyError:
+            self.conn.invalidate()
         finally:
             self.conn.close()
 
