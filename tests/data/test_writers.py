@@ -4,9 +4,11 @@ night too; one writer per output; staging where the next run finds it; personal 
 from __future__ import annotations
 
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -262,3 +264,24 @@ def test_a_postgresql_server_gone_mid_run_is_a_storage_error_not_the_unlock(outp
     with pytest.raises(errors.OutputError, match="cannot be written"):
         writer.append(_night(["b"], 0.2))
         writer.commit()
+
+
+def test_two_runs_publish_into_one_sqlite_file_one_after_the_other(tmp_path):
+    """Issue 34, item 11: while another run published into another table of the same SQLite
+    file, a publish failed at once with "database is locked"; now it waits its turn."""
+    database = tmp_path / "crm.db"
+    uri = f"sqlite:///{database}#scores"
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE other_scores (x INTEGER)")
+    writer = open_writer(parse_table_uri(uri), _night([], 0.0), "lead_id")
+    writer.append(_night(["a"], 0.1))
+    other.execute("BEGIN IMMEDIATE")  # the other run's publish, under way
+    other.execute("INSERT INTO other_scores VALUES (1)")
+    finish = threading.Timer(1.0, other.execute, ["COMMIT"])
+    finish.start()
+    try:
+        writer.commit()
+    finally:
+        finish.join()
+        other.close()
+    assert _ids(uri) == ["a"]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +23,9 @@ import pytest
 import sqlalchemy as sa
 
 from leadscore.data.tables import parse_table_uri, read_all
-from leadscore.errors import EmptyInputError, InputError, RejectRateError, SchemaError
+from leadscore.data.writers import open_writer
+from leadscore.errors import EmptyInputError, InputError, OutputError, RejectRateError, SchemaError
+from leadscore.monitoring.runs import runs_ref
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import score_tables
 from leadscore.scoring.options import ScoringOptions
@@ -571,3 +575,42 @@ def test_a_schema_qualified_duckdb_table_is_read_and_written_in_its_schema(proje
     tables = ("leads", "scores", "scores_quarantine", "scores_runs")
     assert sorted(found) == [("crm", name) for name in tables]
     assert scored == len(clean)
+
+
+def test_a_held_runs_table_stops_the_night_before_it_publishes(scorer, clean, place):
+    """Item 11: another run holding the runs table let the scores be published, then failed
+    (exit 3) without a runs row. Now nothing is read or written."""
+    uris = place("parquet", {"leads": clean})
+    holder = open_writer(runs_ref(parse_table_uri(uris["scores"])), pd.DataFrame(), key="night")
+    try:
+        with pytest.raises(OutputError, match="another leadscore run is writing"):
+            _score(scorer, uris)
+    finally:
+        holder.discard()
+    assert not Path(uris["scores"]).exists()
+    assert not Path(uris["scores"].replace("scores", "scores_quarantine")).exists()
+
+
+def test_an_unwritable_drift_file_stops_a_database_night_before_any_lead(project, clean, place):
+    """Item 11: with a database output and a working folder the run may not write, the scores
+    and the runs row were committed, then the drift file failed (exit 1, no summary)."""
+    root, env = project
+    uris = place("postgresql", {"leads": clean})
+    folder = Path(tempfile.mkdtemp(prefix="leadscore-read-only-"))  # others may enter /tmp
+    try:
+        folder.chmod(0o755)
+        model = folder / "model"
+        shutil.copytree(root / "models/lead_scorer", model)
+        cmd = ["leadscore", "score", "--model", str(model), "--leads", uris["leads"],
+               "--out", uris["scores"], "--as-of", "2026-10-01", "--workers", "1"]  # fmt: skip
+        if os.geteuid() == 0:  # as root, permissions do not stop anyone
+            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
+        done = run(cmd, folder, env | {"HOME": str(folder)}, check=False)
+        assert done.returncode == 3, done.stderr[-2000:]
+        assert "_drift.json: cannot be written" in done.stderr
+        engine = sa.create_engine(_postgres())
+        scores = parse_table_uri(uris["scores"])
+        assert not sa.inspect(engine).has_table(scores.name)
+        assert not sa.inspect(engine).has_table(f"{scores.name}_runs")
+    finally:
+        shutil.rmtree(folder)

@@ -33,7 +33,13 @@ from leadscore.data.identifiers import quote_identifier
 from leadscore.data.postgres_copy import CopyStream, create_table
 from leadscore.data.postgres_upsert import MERGE_SINCE, delete_earlier, update_in_place, upsert_path
 from leadscore.data.staging import STAGING
-from leadscore.data.tables import duckdb_connection, duckdb_has_table, sql_engine, storage_reason
+from leadscore.data.tables import (
+    WRITES,
+    duckdb_connection,
+    duckdb_has_table,
+    sql_engine,
+    storage_reason,
+)
 from leadscore.data.writing import ParquetStage, Writer
 from leadscore.errors import OutputError
 
@@ -230,7 +236,7 @@ class SQLWriter(DatabaseWriter):
     copy: CopyStream | None = None  # PostgreSQL: the COPY filling the staging table
 
     def begin(self) -> None:
-        self.conn = self.engine.connect()
+        self.conn = self.engine.connect().execution_options(**{WRITES: True})
         self.transaction = self.conn.begin()
         self.in_transaction = True
 

@@ -38,6 +38,8 @@ from leadscore.errors import ConfigError, InputError, LeadscoreError, SchemaErro
 
 FILE_SUFFIXES = (".parquet", ".csv")
 IN_LIST_BATCH = 10_000  # ids per `IN (...)` query: well below every driver's parameter limit
+SQLITE_BUSY_SECONDS = 600  # how long a SQLite writer waits for another run's publish to end
+WRITES = "leadscore_writes"  # the execution option of a connection that writes (SQLite)
 
 RowLookup = Callable[[Sequence[str]], pd.DataFrame]
 # what the libraries raise when a table cannot be read (or written): a file that is not what
@@ -379,8 +381,15 @@ def sql_engine(url: str) -> sa.Engine:
     to the transaction after it. SQLAlchemy's recipe for the driver hands the transaction to
     SQLite itself: the driver emits nothing, and each SQLAlchemy transaction begins with
     ``BEGIN``, so a failed publish is rolled back whole, DDL included.
+
+    Two runs may publish into one SQLite file (different tables) at once. A writer's
+    transaction (a connection with the execution option :data:`WRITES`) begins ``IMMEDIATE``,
+    taking the file's write lock first, and waits up to :data:`SQLITE_BUSY_SECONDS` for
+    another's to end: a plain ``BEGIN`` reads first and then cannot take the lock while another
+    transaction commits, which SQLite reports at once as "database is locked".
     """
-    engine = sa.create_engine(url)
+    sqlite = url.startswith("sqlite")
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS} if sqlite else {})
     if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
 
         @sa.event.listens_for(engine, "connect")
@@ -389,7 +398,8 @@ def sql_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            writes = conn.get_execution_options().get(WRITES, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 

@@ -33,6 +33,8 @@ __all__ = ["TableWriter", "open_writer", "unwritable"]
 class TableWriter(Protocol):
     """Rows appended in chunks, made visible all at once by :meth:`commit`."""
 
+    ref: TableRef
+
     def append(self, frame: pd.DataFrame) -> None: ...
 
     def commit(self) -> int:
