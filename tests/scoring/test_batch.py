@@ -614,3 +614,31 @@ def test_an_unwritable_drift_file_stops_a_database_night_before_any_lead(project
         assert not sa.inspect(engine).has_table(f"{scores.name}_runs")
     finally:
         shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("backend", ["parquet", "csv", "sqlite"])
+def test_an_existing_output_with_columns_of_its_own(backend, scorer, clean, place):
+    """Item 9: a user's ``owner`` column in the scores file was dropped from every row (CSV) or
+    failed the night once scored (Parquet, exit 1). A file stops the night before it starts
+    (exit 4, naming the column); a database table keeps its own columns, as it always did."""
+    uris = place(backend, {"leads": clean})
+    _score(scorer, uris)
+    scores = parse_table_uri(uris["scores"])
+    if backend == "sqlite":
+        with sa.create_engine(scores.location).begin() as conn:
+            conn.execute(sa.text("ALTER TABLE scores ADD COLUMN owner TEXT"))
+            conn.execute(sa.text("UPDATE scores SET owner = 'ann'"))
+        _score(scorer, {**uris, "leads": place("parquet", {"leads": clean.head(10)})["leads"]})
+        owners = read_all(scores)["owner"]  # tonight's leads are rows of tonight's columns
+        assert owners.isna().sum() == 10 and (owners == "ann").sum() == len(clean) - 10
+        return
+    frame = read_all(scores).assign(owner="ann")
+    frame.to_parquet(scores.location) if backend == "parquet" else frame.to_csv(
+        scores.location, index=False
+    )
+    outputs = [Path(scores.location), Path(scores.sibling("_quarantine").location)]
+    before = [path.stat().st_mtime_ns for path in outputs]
+    with pytest.raises(SchemaError, match=r"extra: owner; missing: none\)") as error:
+        _score(scorer, uris)
+    assert error.value.exit_code == 4
+    assert [path.stat().st_mtime_ns for path in outputs] == before  # neither was rewritten

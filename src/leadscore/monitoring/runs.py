@@ -90,7 +90,14 @@ def run_row(
 
 def open_runs(out: TableRef) -> TableWriter:
     """The writer of the runs table beside ``out``, locked and checked writable."""
-    return open_writer(runs_ref(out), pd.DataFrame(), key=KEY)
+    return open_writer(runs_ref(out), empty_runs(), key=KEY)
+
+
+def empty_runs() -> pd.DataFrame:
+    """The runs table without a row: the columns of a night's row, from a night of nothing."""
+    nothing = {"out": "", "bands": {}, **dict.fromkeys(COUNTS, 0)}
+    row = run_row(nothing, Counter(), model_version="", options=ScoringOptions(workers=1))
+    return row.iloc[:0]
 
 
 def record_run(
