@@ -17,6 +17,8 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -75,6 +77,18 @@ def _ragged(text: bytes) -> bytes:
     return b"".join(lines)
 
 
+def _twice_named(folder: Path, leads: pd.DataFrame, suffix: str) -> str:
+    """The leads with a second column named ``company`` (issue 34, item 12a)."""
+    path = folder / f"twice.{suffix}"
+    doubled = pd.concat([leads, leads[["company"]]], axis=1)
+    if suffix == "csv":
+        doubled.to_csv(path, index=False)
+    else:  # pandas refuses to write it; Arrow and other tools do not
+        columns = [pa.array(doubled.iloc[:, i].astype("str")) for i in range(doubled.shape[1])]
+        pq.write_table(pa.Table.from_arrays(columns, names=list(doubled.columns)), path)
+    return str(path)
+
+
 def _stray_quote_at_the_end(text: bytes) -> bytes:
     lines = text.splitlines(keepends=True)
     lines[-1] = lines[-1].replace(b",", b',"', 2)
@@ -91,6 +105,10 @@ CASES = {
         4096)), "s.parquet"), 3, "not UTF-8 text"),
     "0-byte csv": (lambda r, f, x: _score_args(r, _csv(f, x, "l.csv", lambda t: b""),
                                                "s.parquet"), 6, "the file is empty"),
+    "csv header naming a column twice": (lambda r, f, x: _score_args(
+        r, _twice_named(f, x, "csv"), "s.parquet"), 4, "the header names ['company'] more than"),
+    "parquet schema naming a column twice": (lambda r, f, x: _score_args(
+        r, _twice_named(f, x, "parquet"), "s.parquet"), 4, "the schema names ['company'] more"),
     "folder as leads": (lambda r, f, x: (f / "in.parquet").mkdir() or _score_args(
         r, str(f / "in.parquet"), "s.parquet"), 3, "a folder, not a parquet file"),
     "folder as output": (lambda r, f, x: (f / "out.parquet").mkdir() or _score_args(

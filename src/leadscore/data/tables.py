@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from leadscore.data.delimited import read_csv_chunks, read_csv_header
 from leadscore.data.identifiers import quote_identifier, quote_table, split_table
+from leadscore.data.schema import require_unique_names
 from leadscore.errors import ConfigError, InputError, LeadscoreError, SchemaError
 
 FILE_SUFFIXES = (".parquet", ".csv")
@@ -281,6 +282,7 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
     less than the scan (figures: the docs' results page, batch scoring).
     """
     names = ds.dataset(list(paths), format="parquet").schema.names
+    require_unique_names(names, ", ".join(paths), holder="the schema")
     _require_column(TableRef("parquet", ", ".join(paths)), column, names)
     patterns = [str(Path(p) / "**" / "*.parquet") if Path(p).is_dir() else p for p in paths]
     files = ", ".join(_literal(p) for p in patterns)
@@ -300,8 +302,11 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
 
 
 def parquet_file(ref: TableRef) -> pq.ParquetFile:
-    """A Parquet file by path, or by a URL that fsspec serves."""
-    return pq.ParquetFile(fsspec.open(ref.location, "rb").open())
+    """A Parquet file by path, or by a URL that fsspec serves; one whose schema names a
+    column twice is refused as a CSV header that does is."""
+    opened = pq.ParquetFile(fsspec.open(ref.location, "rb").open())
+    require_unique_names(opened.schema_arrow.names, ref.location, holder="the schema")
+    return opened
 
 
 def require(ref: TableRef) -> None:
