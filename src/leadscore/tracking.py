@@ -7,15 +7,19 @@ SQLite store in the working directory, so nothing needs a server and ``mlflow ui
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
+import sqlalchemy as sa
 import yaml
 from mlflow import MlflowClient
 
 from leadscore.data.files import read_json, write_json
+from leadscore.data.tables import storage_reason
+from leadscore.errors import InputError
 from leadscore.redaction import redact
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -31,6 +35,20 @@ def tracking_uri() -> str:
 def shown_tracking_uri() -> str:
     """The tracking URI as messages, summaries and files show it: without its password."""
     return redact(tracking_uri())
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """A tracking store that cannot be used (a corrupt or locked ``mlflow.db``, a database
+    gone) as an :class:`InputError`, exit code 3: MLflow lets SQLAlchemy's and sqlite3's errors
+    through as they are, which the CLI reports as an unexpected error (exit code 1)."""
+    try:
+        yield
+    except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+        raise InputError(
+            f"the MLflow tracking store cannot be used ({storage_reason(exc)}); check "
+            "MLFLOW_TRACKING_URI and that no other process holds the store"
+        ) from exc
 
 
 @contextmanager

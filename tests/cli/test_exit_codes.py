@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -87,6 +90,18 @@ def _ragged(text: bytes) -> bytes:
     return b"".join(lines)
 
 
+def _twice_named(folder: Path, leads: pd.DataFrame, suffix: str) -> str:
+    """The leads with a second column named ``company`` (issue 34, item 12a)."""
+    path = folder / f"twice.{suffix}"
+    doubled = pd.concat([leads, leads[["company"]]], axis=1)
+    if suffix == "csv":
+        doubled.to_csv(path, index=False)
+    else:  # pandas refuses to write it; Arrow and other tools do not
+        columns = [pa.array(doubled.iloc[:, i].astype("str")) for i in range(doubled.shape[1])]
+        pq.write_table(pa.Table.from_arrays(columns, names=list(doubled.columns)), path)
+    return str(path)
+
+
 def _stray_quote_at_the_end(text: bytes) -> bytes:
     lines = text.splitlines(keepends=True)
     lines[-1] = lines[-1].replace(b",", b',"', 2)
@@ -103,6 +118,10 @@ CASES = {
         4096)), "s.parquet"), 3, "not UTF-8 text"),
     "0-byte csv": (lambda r, f, x: _score_args(r, _csv(f, x, "l.csv", lambda t: b""),
                                                "s.parquet"), 6, "the file is empty"),
+    "csv header naming a column twice": (lambda r, f, x: _score_args(
+        r, _twice_named(f, x, "csv"), "s.parquet"), 4, "the header names ['company'] more than"),
+    "parquet schema naming a column twice": (lambda r, f, x: _score_args(
+        r, _twice_named(f, x, "parquet"), "s.parquet"), 4, "the schema names ['company'] more"),
     "folder as leads": (lambda r, f, x: (f / "in.parquet").mkdir() or _score_args(
         r, str(f / "in.parquet"), "s.parquet"), 3, "a folder, not a parquet file"),
     "folder as output": (lambda r, f, x: (f / "out.parquet").mkdir() or _score_args(
@@ -295,3 +314,31 @@ def test_the_summary_is_json_on_stdout_and_the_log_on_stderr_has_levels(project,
     records = [json.loads(line) for line in as_json.stderr.splitlines() if line.strip()]
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert {r["level"] for r in records} >= {"INFO"}
+
+
+@pytest.mark.parametrize("store", ["corrupt", "locked"])
+def test_a_tracking_store_that_cannot_be_used_is_a_storage_error(store, project, leads,
+                                                                  tmp_path):  # fmt: skip
+    """Issue 34, item 10: a corrupt or locked mlflow.db ended `score` and `promote` with the
+    unexpected-error code 1; it is an input that cannot be read (3)."""
+    root, env = project
+    database = tmp_path / "mlflow.db"
+    shutil.copy(root / "mlflow.db", database)
+    if store == "corrupt":
+        database.write_bytes(b"not a database" * 100)
+    holder = sqlite3.connect(database, isolation_level=None)
+    if store == "locked":
+        holder.execute("BEGIN EXCLUSIVE")
+    env = {**env, "MLFLOW_TRACKING_URI": f"sqlite:///{database}"}
+    leads.to_parquet(tmp_path / "leads.parquet")
+    champion = "models:/lead-scorer@champion"
+    score = _score_args(root, str(tmp_path / "leads.parquet"), str(tmp_path / "s.parquet"),
+                        model=champion)  # fmt: skip
+    promote = ["leadscore", "promote", "--model", champion, "--params", str(root / "params.yaml")]
+    try:
+        for cmd, verb in [(score, "score"), (promote, "promote")]:
+            done = run(cmd, root, env, check=False)
+            assert done.returncode == 3, done.stderr
+            assert "MLflow tracking store cannot be used" in _one_error_line(done, verb)
+    finally:
+        holder.close()

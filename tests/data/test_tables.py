@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from leadscore.data.tables import count_rows, parse_table_uri, read_chunks, row_lookup
-from leadscore.errors import ConfigError
+from leadscore.data.tables import (
+    count_rows,
+    duckdb_connection,
+    parse_table_uri,
+    read_chunks,
+    row_lookup,
+)
+from leadscore.errors import ConfigError, InputError
 from support import TABLE_KINDS, table_uri, write_in_chunks
 
 
@@ -47,3 +54,28 @@ def test_integer_ids_in_a_database_are_found_by_their_text(tmp_path):
     )
     with row_lookup(parse_table_uri(f"{url}#events"), "lead_id") as (lookup, total):
         assert lookup(["11", "12", "L9"])["ts"].tolist() == ["y", "z"] and total == 3
+
+
+HOSTILE = 'leads"; CREATE TABLE pwned (x INTEGER); --'
+
+
+def test_a_duckdb_table_name_with_a_quote_is_one_name_never_a_statement(tmp_path):
+    """Issue 34, item 4b: the readers did not double a ``"`` in a DuckDB table's name, so the
+    rest of it ran as SQL. A missing name of that shape is a missing table; an existing one
+    (names are the user's) is read as itself. Nothing is created either way."""
+    database = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE TABLE leads (lead_id VARCHAR)")
+    missing = parse_table_uri(f"duckdb:///{database}#{HOSTILE}")
+    with pytest.raises(InputError, match="no table"):
+        list(read_chunks(missing, 10))
+    odd = parse_table_uri(f"duckdb:///{database}#odd{HOSTILE}")
+    write_in_chunks(str(odd), pd.DataFrame({"lead_id": ["a", "b"]}), key=None)
+    assert count_rows(odd) == 2 and len(next(read_chunks(odd, 10))) == 2
+    with row_lookup(odd, "lead_id") as (lookup, _):
+        assert lookup(["a"])["lead_id"].tolist() == ["a"]
+    duckdb_connection.cache_clear()  # the reader's connection holds the file
+    with duckdb.connect(str(database)) as con:
+        found = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    names = sorted(name for (name,) in found)
+    assert names == ["leads", f"odd{HOSTILE}"]

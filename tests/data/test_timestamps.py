@@ -1,8 +1,17 @@
+from datetime import UTC, datetime, timedelta
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadscore.config import DateFormat
-from leadscore.data.timestamps import has_time_of_day, parse_timestamps
+from leadscore.data.timestamps import (
+    NANOSECOND_RANGE,
+    has_time_of_day,
+    parse_timestamps,
+    read_timestamps,
+)
 from leadscore.errors import SchemaError
 
 
@@ -93,3 +102,68 @@ def test_chunks_read_alike_and_an_empty_column_is_all_missing():
     parts = pd.concat([parse_timestamps(values[:2], spec), parse_timestamps(values[2:], spec)])
     pd.testing.assert_series_equal(whole, parts)
     assert parse_timestamps(pd.Series([None, ""], dtype="object")).isna().all()
+
+
+# Every way a date is written that the reader supports, with the declaration it needs: each
+# renders a datetime (and nanoseconds past its microsecond) as text or a number.
+def _iso_date(at: datetime, _: int) -> str:
+    return f"{at.year:04d}-{at:%m-%d}"
+
+
+def _iso_fraction(at: datetime, nanos: int) -> str:
+    return f"{at.year:04d}-{at:%m-%dT%H:%M:%S}.{at.microsecond:06d}{nanos:03d}Z"
+
+
+def _day_first(at: datetime, _: int) -> str:
+    return f"{at:%d/%m/}{at.year:04d} {at:%H:%M:%S}"
+
+
+def _month_first(at: datetime, _: int) -> str:
+    return f"{at:%m-%d-}{at.year:04d} {at:%H:%M}"
+
+
+def _declared(at: datetime, _: int) -> str:
+    return f"{at:%d.%m.}{at.year:04d} {at:%H:%M:%S.%f}"
+
+
+def _epoch_seconds(at: datetime, _: int) -> int:
+    return (at.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+
+
+WRITTEN = {
+    "iso-date": (_iso_date, DateFormat(), "D"),
+    "iso-fraction": (_iso_fraction, DateFormat(), "ns"),
+    "day-first": (_day_first, DateFormat(dayfirst=True), "s"),
+    "month-first": (_month_first, DateFormat(dayfirst=False), "min"),
+    "declared": (_declared, DateFormat(format="%d.%m.%Y %H:%M:%S.%f"), "us"),
+    "epoch-seconds": (_epoch_seconds, DateFormat(unit="s"), "s"),
+}
+CALENDAR = st.tuples(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.integers(0, 999),
+)
+
+
+@pytest.mark.parametrize("written", WRITTEN, ids=list(WRITTEN))
+@settings(max_examples=60, deadline=None)
+@given(moments=st.lists(CALENDAR, min_size=1, max_size=6))
+def test_every_date_of_the_calendar_is_read_right_or_marked_out_of_range(written, moments):
+    render, spec, precision = WRITTEN[written]
+    values = pd.Series([render(at, nanos) for at, nanos in moments])
+    read = read_timestamps(values, spec)
+    first, last = NANOSECOND_RANGE
+    for (at, nanos), got, outside in zip(moments, read.at, read.out_of_range, strict=True):
+        exact = pd.Timestamp(at, tz="UTC").floor(precision if precision != "ns" else "us")
+        if first <= exact <= last:
+            extra = nanos if precision == "ns" else 0
+            assert (got, outside) == (exact.as_unit("ns") + pd.Timedelta(extra, "ns"), False)
+        else:
+            assert pd.isna(got) and outside  # quarantined as out of range, never wrapped
+
+
+def test_a_never_sentinel_beside_a_nanosecond_date_is_out_of_range_not_another_century():
+    values = pd.Series(["9999-12-31", "2024-01-01T00:00:00.123456789", "31/12/9999"])
+    read = read_timestamps(values, DateFormat(dayfirst=True))
+    nanosecond = pd.Timestamp("2024-01-01 00:00:00.123456789", tz="UTC")
+    assert read.at.tolist() == [pd.NaT, nanosecond, pd.NaT]
+    assert read.out_of_range.tolist() == [True, False, True]

@@ -4,9 +4,11 @@ night too; one writer per output; staging where the next run finds it; personal 
 from __future__ import annotations
 
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from leadscore import errors  # (errors.OutputError is new in issue 19)
 from leadscore.data.tables import duckdb_connection, parse_table_uri, read_all, sql_engine
 from leadscore.data.writers import open_writer
-from support import OUTPUT_KINDS, TABLE_KINDS, table_uri, write_in_chunks
+from support import OUTPUT_KINDS, TABLE_KINDS, postgres_url, table_uri, write_in_chunks
 
 DATABASES = ["duckdb", "sqlite", "postgresql"]
 STREAMED = ["duckdb", "postgresql"]  # staged straight into the database, not in Parquet
@@ -246,3 +248,40 @@ def _tables(ref) -> list[str]:
         return sorted(r[0] for r in rows)
     names = sa.inspect(sa.create_engine(ref.location)).get_table_names()
     return sorted(n for n in names if n.startswith(ref.name))
+
+
+def test_a_postgresql_server_gone_mid_run_is_a_storage_error_not_the_unlock(output_uri):
+    """Issue 34, item 10: with the server's sessions gone, unlocking failed too, and that
+    second error (exit code 1) hid the first, the output that cannot be written (3)."""
+    writer = open_writer(parse_table_uri(output_uri("postgresql", "scores")), _night([], 0.0),
+                         "lead_id")  # fmt: skip
+    writer.append(_night(["a"], 0.1))
+    sessions = [writer.lock.conn, writer.conn]  # the lock's and the transaction's
+    pids = [conn.connection.driver_connection.info.backend_pid for conn in sessions]
+    with sa.create_engine(postgres_url()).connect() as admin:
+        for pid in pids:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(errors.OutputError, match="cannot be written"):
+        writer.append(_night(["b"], 0.2))
+        writer.commit()
+
+
+def test_two_runs_publish_into_one_sqlite_file_one_after_the_other(tmp_path):
+    """Issue 34, item 11: while another run published into another table of the same SQLite
+    file, a publish failed at once with "database is locked"; now it waits its turn."""
+    database = tmp_path / "crm.db"
+    uri = f"sqlite:///{database}#scores"
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE other_scores (x INTEGER)")
+    writer = open_writer(parse_table_uri(uri), _night([], 0.0), "lead_id")
+    writer.append(_night(["a"], 0.1))
+    other.execute("BEGIN IMMEDIATE")  # the other run's publish, under way
+    other.execute("INSERT INTO other_scores VALUES (1)")
+    finish = threading.Timer(1.0, other.execute, ["COMMIT"])
+    finish.start()
+    try:
+        writer.commit()
+    finally:
+        finish.join()
+        other.close()
+    assert _ids(uri) == ["a"]

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from leadscore.data.tables import TableRef, parse_table_uri, read_all
-from leadscore.monitoring.runs import night_of, record_run, runs_ref, score_deciles
+from leadscore.monitoring.runs import night_of, open_runs, record_run, runs_ref, score_deciles
 from leadscore.monitoring.summary import drift_history
 from leadscore.scoring.options import ScoringOptions
 from support import TABLE_KINDS, run, table_uri
@@ -80,9 +80,8 @@ def test_a_rerun_of_a_night_replaces_its_row_and_other_nights_stay(kind, tmp_pat
                 as_of=pd.Timestamp(moment), model="models:/lead-scorer@champion"
             )
             summary = _summary(10 + k, 0.1 * k)
-            record_run(
-                summary, Counter({20: 4, 40: 6 + k}), out=out, model_version="3", options=options
-            )
+            record_run(summary, Counter({20: 4, 40: 6 + k}), runs=open_runs(out),
+                       model_version="3", options=options)  # fmt: skip
         assert summary["runs"] == str(runs_ref(out))
         table = read_all(runs_ref(out)).sort_values("night").reset_index(drop=True)
     finally:

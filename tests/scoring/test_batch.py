@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -20,7 +23,9 @@ import pytest
 import sqlalchemy as sa
 
 from leadscore.data.tables import parse_table_uri, read_all
-from leadscore.errors import EmptyInputError, InputError, RejectRateError, SchemaError
+from leadscore.data.writers import open_writer
+from leadscore.errors import EmptyInputError, InputError, OutputError, RejectRateError, SchemaError
+from leadscore.monitoring.runs import runs_ref
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import score_tables
 from leadscore.scoring.options import ScoringOptions
@@ -485,3 +490,155 @@ def test_the_quarantine_file_is_private_and_stays_so(scorer, tonight, place):
         quarantine.chmod(0o644)
         _score(scorer, uris)
         assert oct(quarantine.stat().st_mode & 0o777) == "0o600"
+
+
+# Issue 34: an adversarial review. Each test failed on the commit before its fix.
+
+
+def test_dates_outside_what_nanoseconds_hold_are_quarantined_not_wrapped(project, clean, place):
+    """Item 5: a 9999-12-31 "never" sentinel became 1816 and was scored; beside a nanosecond
+    ISO date it stopped the night (exit 1). Now each such lead is quarantined with its reason."""
+    root, env = project
+    leads = clean.head(20).copy()
+    leads.loc[0, "created_at"] = "9999-12-31"
+    leads.loc[1, "created_at"] = "0001-01-01T00:00:00Z"
+    leads.loc[2, "created_at"] = "2026-01-02T03:04:05.123456789Z"
+    uris = place("csv", {"leads": leads})
+    cmd = ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+           "--leads", uris["leads"], "--out", uris["scores"], "--as-of", "2026-10-01",
+           "--max-reject-rate", "0.2"]  # fmt: skip
+    run(cmd, Path.cwd(), env)
+    quarantine = _table(uris["scores"], "_quarantine")
+    assert sorted(quarantine["reason"]) == ["created_at_out_of_range"] * 2
+    scores = _table(uris["scores"])
+    assert len(scores) + len(quarantine) == 20 and leads.at[2, "lead_id"] in set(scores["lead_id"])
+
+
+@pytest.fixture
+def crm_schema(tmp_path) -> Iterator[tuple[str, str]]:
+    """A database URL and a fresh schema of its own on the PostgreSQL server (dropped after)."""
+    url, schema = _postgres(), f"crm_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield url, schema
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def _tables_in(url: str, schema: str | None) -> list[str]:
+    return sorted(sa.inspect(sa.create_engine(url)).get_table_names(schema=schema))
+
+
+def test_a_schema_qualified_postgresql_table_is_read_and_written_in_its_schema(
+    project, clean, crm_schema, tmp_path, monkeypatch
+):
+    """Item 8: ``#crm.leads`` was "no table" (exit 3); ``--out ...#crm.scores`` wrote a table
+    named "crm.scores" in public. Every table of the night lands in the given schema."""
+    root, env = project
+    url, schema = crm_schema
+    monkeypatch.chdir(tmp_path)
+    public_before = _tables_in(url, None)
+    clean.to_sql("leads", sa.create_engine(url), schema=schema, index=False)
+    cmd = ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+           "--leads", f"{url}#{schema}.leads", "--out", f"{url}#{schema}.scores",
+           "--as-of", "2026-10-01"]  # fmt: skip
+    run(cmd, tmp_path, env)
+    assert _tables_in(url, schema) == ["leads", "scores", "scores_quarantine", "scores_runs"]
+    assert _tables_in(url, None) == public_before
+    with sa.create_engine(url).begin() as conn:  # the in-place upsert's path, then a rerun
+        conn.execute(sa.text(f'ALTER TABLE "{schema}".scores ADD PRIMARY KEY (lead_id)'))
+    run(cmd, tmp_path, env)
+    scores = pd.read_sql_table("scores", sa.create_engine(url), schema=schema)
+    assert sorted(scores["lead_id"]) == sorted(clean["lead_id"])
+    assert _tables_in(url, None) == public_before
+
+
+def test_a_schema_qualified_duckdb_table_is_read_and_written_in_its_schema(project, clean,
+                                                                           tmp_path):  # fmt: skip
+    """Item 8, the same rule for DuckDB's schemas."""
+    root, env = project
+    database = tmp_path / "night.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE SCHEMA crm")
+        con.register("frame", clean)
+        con.execute("CREATE TABLE crm.leads AS SELECT * FROM frame")
+    cmd = ["leadscore", "score", "--model", str(root / "models/lead_scorer"),
+           "--leads", f"duckdb:///{database}#crm.leads", "--out", f"duckdb:///{database}#crm.scores",
+           "--as-of", "2026-10-01"]  # fmt: skip
+    run(cmd, tmp_path, env)
+    run(cmd, tmp_path, env)  # a rerun upserts
+    with duckdb.connect(str(database)) as con:
+        query = "SELECT table_schema, table_name FROM information_schema.tables"
+        found = con.execute(query).fetchall()
+        scored = con.execute("SELECT count(*) FROM crm.scores").fetchall()[0][0]
+    tables = ("leads", "scores", "scores_quarantine", "scores_runs")
+    assert sorted(found) == [("crm", name) for name in tables]
+    assert scored == len(clean)
+
+
+def test_a_held_runs_table_stops_the_night_before_it_publishes(scorer, clean, place):
+    """Item 11: another run holding the runs table let the scores be published, then failed
+    (exit 3) without a runs row. Now nothing is read or written."""
+    uris = place("parquet", {"leads": clean})
+    holder = open_writer(runs_ref(parse_table_uri(uris["scores"])), pd.DataFrame(), key="night")
+    try:
+        with pytest.raises(OutputError, match="another leadscore run is writing"):
+            _score(scorer, uris)
+    finally:
+        holder.discard()
+    assert not Path(uris["scores"]).exists()
+    assert not Path(uris["scores"].replace("scores", "scores_quarantine")).exists()
+
+
+def test_an_unwritable_drift_file_stops_a_database_night_before_any_lead(project, clean, place):
+    """Item 11: with a database output and a working folder the run may not write, the scores
+    and the runs row were committed, then the drift file failed (exit 1, no summary)."""
+    root, env = project
+    uris = place("postgresql", {"leads": clean})
+    folder = Path(tempfile.mkdtemp(prefix="leadscore-read-only-"))  # others may enter /tmp
+    try:
+        folder.chmod(0o755)
+        model = folder / "model"
+        shutil.copytree(root / "models/lead_scorer", model)
+        cmd = ["leadscore", "score", "--model", str(model), "--leads", uris["leads"],
+               "--out", uris["scores"], "--as-of", "2026-10-01", "--workers", "1"]  # fmt: skip
+        if os.geteuid() == 0:  # as root, permissions do not stop anyone
+            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
+        done = run(cmd, folder, env | {"HOME": str(folder)}, check=False)
+        assert done.returncode == 3, done.stderr[-2000:]
+        assert "_drift.json: cannot be written" in done.stderr
+        engine = sa.create_engine(_postgres())
+        scores = parse_table_uri(uris["scores"])
+        assert not sa.inspect(engine).has_table(scores.name)
+        assert not sa.inspect(engine).has_table(f"{scores.name}_runs")
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("backend", ["parquet", "csv", "sqlite"])
+def test_an_existing_output_with_columns_of_its_own(backend, scorer, clean, place):
+    """Item 9: a user's ``owner`` column in the scores file was dropped from every row (CSV) or
+    failed the night once scored (Parquet, exit 1). A file stops the night before it starts
+    (exit 4, naming the column); a database table keeps its own columns, as it always did."""
+    uris = place(backend, {"leads": clean})
+    _score(scorer, uris)
+    scores = parse_table_uri(uris["scores"])
+    if backend == "sqlite":
+        with sa.create_engine(scores.location).begin() as conn:
+            conn.execute(sa.text("ALTER TABLE scores ADD COLUMN owner TEXT"))
+            conn.execute(sa.text("UPDATE scores SET owner = 'ann'"))
+        _score(scorer, {**uris, "leads": place("parquet", {"leads": clean.head(10)})["leads"]})
+        owners = read_all(scores)["owner"]  # tonight's leads are rows of tonight's columns
+        assert owners.isna().sum() == 10 and (owners == "ann").sum() == len(clean) - 10
+        return
+    frame = read_all(scores).assign(owner="ann")
+    frame.to_parquet(scores.location) if backend == "parquet" else frame.to_csv(
+        scores.location, index=False
+    )
+    outputs = [Path(scores.location), Path(scores.sibling("_quarantine").location)]
+    before = [path.stat().st_mtime_ns for path in outputs]
+    with pytest.raises(SchemaError, match=r"extra: owner; missing: none\)") as error:
+        _score(scorer, uris)
+    assert error.value.exit_code == 4
+    assert [path.stat().st_mtime_ns for path in outputs] == before  # neither was rewritten

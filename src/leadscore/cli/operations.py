@@ -160,17 +160,19 @@ def promote(
 ) -> dict:
     """Move the champion alias to the candidate if it beats the champion on the held-out window."""
     from leadscore.promotion import promote as run
+    from leadscore.tracking import store_errors
 
     p = load_params(params)
-    return run(
-        p.export,
-        p.promote,
-        candidate=model,
-        features_path=features,
-        leads_path=leads,
-        events_path=None if no_events else events,
-        force=force,
-    )
+    with store_errors():
+        return run(
+            p.export,
+            p.promote,
+            candidate=model,
+            features_path=features,
+            leads_path=leads,
+            events_path=None if no_events else events,
+            force=force,
+        )
 
 
 @app.command()

@@ -29,10 +29,17 @@ import psycopg
 import pyarrow as pa
 import sqlalchemy as sa
 
+from leadscore.data.identifiers import quote_identifier
 from leadscore.data.postgres_copy import CopyStream, create_table
 from leadscore.data.postgres_upsert import MERGE_SINCE, delete_earlier, update_in_place, upsert_path
 from leadscore.data.staging import STAGING
-from leadscore.data.tables import duckdb_connection, sql_engine, storage_reason
+from leadscore.data.tables import (
+    WRITES,
+    duckdb_connection,
+    duckdb_has_table,
+    sql_engine,
+    storage_reason,
+)
 from leadscore.data.writing import ParquetStage, Writer
 from leadscore.errors import OutputError
 
@@ -54,17 +61,13 @@ class DatabaseWriter(Writer):
 
     def check(self) -> None:
         self.staging_name = f"{self.ref.name}{STAGING}"
-        self.target, self.staging_table = self.quote(self.ref.name), self.quote(self.staging_name)
+        self.target, self.staging_table = self.ref.quoted, self.ref.sibling(STAGING).quoted
         self.begin()  # a table that can be made, and not kept: the right to write
         try:
             self.execute(f"DROP TABLE IF EXISTS {self.staging_table}")
             self.execute(f"CREATE TABLE {self.staging_table} (probe INTEGER)")
         finally:
             self.end(commit=False)
-
-    @abstractmethod
-    def quote(self, name: str) -> str:
-        """An identifier quoted for this database's SQL."""
 
     @abstractmethod
     def begin(self) -> None:
@@ -128,13 +131,14 @@ class DatabaseWriter(Writer):
         target, staging = self.target, self.staging_table
         exists = self.table_exists()
         if exists and self.key is not None:
-            columns = [self.quote(c) for c in self.staged_columns()]
-            kept = self.upsert(self.quote(self.key), columns)
+            columns = [quote_identifier(c) for c in self.staged_columns()]
+            kept = self.upsert(quote_identifier(self.key), columns)
             self.execute(f"DROP TABLE {staging}")
         else:
             if exists:
                 self.execute(f"DROP TABLE {target}")
-            self.execute(f"ALTER TABLE {staging} RENAME TO {target}")
+            # the new name of a table in its schema is never qualified
+            self.execute(f"ALTER TABLE {staging} RENAME TO {quote_identifier(self.ref.name)}")
         self.end(commit=True)
         return int(kept)
 
@@ -183,14 +187,12 @@ class DuckDBWriter(DatabaseWriter):
             )
         if not table.num_rows:  # nothing to delete or add (and its key may have no type)
             return None
-        key, names = self.quote(str(self.key)), ", ".join(map(self.quote, table.schema.names))
+        key = quote_identifier(str(self.key))
+        names = ", ".join(map(quote_identifier, table.schema.names))
         self._with_chunk(
             table, f"DELETE FROM {self.target} WHERE {key} IN (SELECT {key} FROM {CHUNK})"
         )
         self._with_chunk(table, f"INSERT INTO {self.target} ({names}) SELECT {names} FROM {CHUNK}")
-
-    def quote(self, name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
 
     def begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")
@@ -219,7 +221,7 @@ class DuckDBWriter(DatabaseWriter):
             self.con.unregister(CHUNK)
 
     def table_exists(self) -> bool:
-        return (self.ref.table,) in self.con.execute("SHOW TABLES").fetchall()
+        return duckdb_has_table(self.con, self.ref)
 
 
 class SQLWriter(DatabaseWriter):
@@ -231,13 +233,10 @@ class SQLWriter(DatabaseWriter):
         super().check()
         self.parquet = None if self.postgres else ParquetStage(self.staging)
 
-    def quote(self, name: str) -> str:
-        return self.engine.dialect.identifier_preparer.quote(name)
-
     copy: CopyStream | None = None  # PostgreSQL: the COPY filling the staging table
 
     def begin(self) -> None:
-        self.conn = self.engine.connect()
+        self.conn = self.engine.connect().execution_options(**{WRITES: True})
         self.transaction = self.conn.begin()
         self.in_transaction = True
 
@@ -253,8 +252,10 @@ class SQLWriter(DatabaseWriter):
                     copy.close(OutputError(f"{self.ref}: the run stopped before its commit"))
             if commit:
                 self.transaction.commit()
-            else:
-                self.transaction.rollback()
+            else:  # a rollback that fails has lost its session, which the server rolled back:
+                # not an error of its own, and raising it would hide the one that ended the run
+                with suppress(sa.exc.SQLAlchemyError):
+                    self.transaction.rollback()
         finally:
             self.conn.close()
 
@@ -293,8 +294,10 @@ class SQLWriter(DatabaseWriter):
             return super().start(schema)
         path = upsert_path(self.conn, self.target, self.key)
         self.in_place, self.direct = path == "in place", path == "copy"
-        if not self.direct:  # a temporary table: not written to the server's WAL
-            names = ", ".join(map(self.quote, schema.names))
+        if not self.direct:  # a temporary table: not written to the server's WAL, and in no
+            # schema of the user's (PostgreSQL puts it in the session's own)
+            self.staging_table = quote_identifier(self.staging_name)
+            names = ", ".join(map(quote_identifier, schema.names))
             self.execute(
                 f"CREATE TEMPORARY TABLE {self.staging_table} AS"
                 f" SELECT {names} FROM {self.target} WITH NO DATA"
@@ -303,17 +306,20 @@ class SQLWriter(DatabaseWriter):
 
     def create(self, schema: pa.Schema) -> None:
         if self.postgres:
-            return create_table(schema, self.conn, self.staging_name)
-        schema.empty_table().to_pandas().to_sql(self.staging_name, self.conn, index=False)
+            return create_table(schema, self.conn, self.staging_name, in_schema=self.ref.schema)
+        empty = schema.empty_table().to_pandas()
+        empty.to_sql(self.staging_name, self.conn, schema=self.ref.schema, index=False)
 
     def insert(self, table: pa.Table) -> None:
         if self.postgres:  # COPY rather than row inserts
             if self.copy is None:
-                into = self.ref.name if self.direct else self.staging_name
+                into = self.target if self.direct else self.staging_table
                 self.copy = CopyStream(self.conn, into, table.schema.names)
             with self.driver_errors():
                 return self.copy.write(table)
-        table.to_pandas().to_sql(self.staging_name, self.conn, if_exists="append", index=False)
+        table.to_pandas().to_sql(
+            self.staging_name, self.conn, schema=self.ref.schema, if_exists="append", index=False
+        )
 
     def finish_staging(self) -> None:
         if self.copy is not None:
@@ -331,7 +337,7 @@ class SQLWriter(DatabaseWriter):
             raise OutputError(f"{self.ref}: cannot be written ({storage_reason(exc)})") from exc
 
     def table_exists(self) -> bool:
-        return sa.inspect(self.conn).has_table(self.ref.name)
+        return sa.inspect(self.conn).has_table(self.ref.name, schema=self.ref.schema)
 
     def upsert(self, key: str, columns: list[str]) -> int:
         if not self.in_place:  # SQLite, or another unique index than the key's: delete, insert
@@ -344,7 +350,7 @@ class SQLWriter(DatabaseWriter):
         return int(after) - int(tonight)
 
     def settle(self) -> None:
-        self.execute(delete_earlier(self.target, self.quote(str(self.key))))
+        self.execute(delete_earlier(self.target, quote_identifier(str(self.key))))
 
     def delete_tonight(self, key: str) -> str:
         if not self.postgres:  # SQLite has no DELETE ... USING

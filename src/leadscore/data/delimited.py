@@ -25,7 +25,8 @@ import fsspec
 import numpy as np
 import pandas as pd
 
-from leadscore.errors import EmptyInputError, InputError, SchemaError
+from leadscore.data.schema import require_unique_names
+from leadscore.errors import EmptyInputError, InputError
 
 MAX_CELL_CHARS = 1 << 28  # csv's own default (128 KiB) would refuse a long free-text cell
 SHOWN_LINES = 5
@@ -78,9 +79,7 @@ def _rows(location: str) -> Iterator[tuple[list[str], Any]]:
                 f"{location}: a web page (HTML or XML), not a CSV file: a download that returned "
                 "a login or error page? Export the table as CSV again"
             )
-        doubled = sorted({n for n in names if names.count(n) > 1})
-        if doubled:
-            raise SchemaError(f"{location}: the header names {doubled} more than once")
+        require_unique_names(names, location, holder="the header")
         yield names, rows
 
 

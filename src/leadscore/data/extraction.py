@@ -65,7 +65,7 @@ def arrow_batches(ref: TableRef, chunk_size: int) -> tuple[pa.Schema, Iterator[p
     if ref.kind == "csv":
         return _csv_batches(ref, chunk_size)
     if ref.kind == "duckdb":
-        relation = duckdb_connection(ref.location).cursor().sql(f'SELECT * FROM "{ref.name}"')
+        relation = duckdb_connection(ref.location).cursor().sql(f"SELECT * FROM {ref.quoted}")
         reader = relation.order("ALL").to_arrow_reader(chunk_size)
         return reader.schema, iter(reader)
     return _sql_batches(ref, chunk_size)

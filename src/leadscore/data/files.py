@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from leadscore.data.delimited import read_csv
-from leadscore.errors import InputError
+from leadscore.errors import InputError, OutputError
 
 KEPT_DIGITS = 10  # significant digits of a figure git keeps (see kept_figures)
 
@@ -111,6 +111,16 @@ def file_sha256(path: str | Path) -> str:
 
 def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+def check_writable(path: Path) -> None:
+    """Fail with :class:`OutputError` unless :func:`atomic_output` can write ``path``: its
+    folder takes a new file. A run checks this before its work, not after publishing."""
+    try:
+        with atomic_output(path):
+            pass  # the temporary file is removed, as after a failed write
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
 
 
 @contextmanager

@@ -29,16 +29,22 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
 
+from leadscore.data.identifiers import quote_identifier
+
 OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
 
-def create_table(schema: pa.Schema, conn: sa.Connection, table: str) -> None:
-    """Create ``table`` with pandas' column types for ``schema``."""
-    schema.empty_table().to_pandas().to_sql(table, conn, index=False)
+def create_table(
+    schema: pa.Schema, conn: sa.Connection, table: str, *, in_schema: str | None = None
+) -> None:
+    """Create ``table`` (in the database schema ``in_schema``) with pandas' column types for
+    ``schema``."""
+    schema.empty_table().to_pandas().to_sql(table, conn, schema=in_schema, index=False)
 
 
 class CopyStream:
-    """One ``COPY ... FROM STDIN`` into ``table`` (a staging table, or an upsert's target),
+    """One ``COPY ... FROM STDIN`` into ``table`` (a staging table, or an upsert's target;
+    quoted, as :attr:`TableRef.quoted` gives it),
     held open across the chunks of a run and ended by :meth:`close`.
 
     One statement for the night rather than one per chunk: the server parses a chunk while the
@@ -50,9 +56,8 @@ class CopyStream:
     """
 
     def __init__(self, conn: sa.Connection, table: str, columns: list[str]) -> None:
-        preparer = conn.dialect.identifier_preparer
-        names = ", ".join(preparer.quote(c) for c in columns)
-        statement = f"COPY {preparer.quote(table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        names = ", ".join(map(quote_identifier, columns))
+        statement = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
         driver = conn.connection.driver_connection  # psycopg's own, for its COPY protocol
         assert driver is not None, "a live connection has its driver's connection"
         cursor = driver.cursor()

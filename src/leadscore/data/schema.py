@@ -7,6 +7,7 @@ A user's table keeps its own column names; ``params.yaml`` maps each role to a c
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,14 @@ def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -
         raise SchemaError(
             f"{table} table is missing column(s) {missing}; columns found: {list(frame.columns)}"
         )
+
+
+def require_unique_names(names: Sequence[str], where: str, *, holder: str) -> None:
+    """Stop with :class:`SchemaError` when ``holder`` (a CSV header, a Parquet schema) names a
+    column twice: which of the two a role maps to would be a guess."""
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if doubled:
+        raise SchemaError(f"{where}: {holder} names {doubled} more than once")
 
 
 def leads_to_canonical(frame: pd.DataFrame, schema: SchemaConfig) -> pd.DataFrame:

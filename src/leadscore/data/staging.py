@@ -62,7 +62,7 @@ def place_of(ref: TableRef) -> Place:
         return Place(path.with_name(f".{path.name}{STAGING}.parquet"), lock_path(path))
     database = database_file(ref)
     if database is not None:
-        base = f".{database.name}.{safe_name(ref.name)}"
+        base = f".{database.name}.{safe_name(str(ref.table))}"
         return Place(
             database.with_name(f"{base}{STAGING}.parquet"), database.with_name(f"{base}.lock")
         )
@@ -140,7 +140,7 @@ class _AdvisoryLock:
     server releases it when the session ends, e.g. because the process was killed."""
 
     def __init__(self, ref: TableRef) -> None:
-        digest = hashlib.sha256(f"leadscore:{ref.name}".encode()).digest()
+        digest = hashlib.sha256(f"leadscore:{ref.table}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
         self.conn = sql_engine(ref.location).connect()
         try:
@@ -155,9 +155,14 @@ class _AdvisoryLock:
             raise OutputError(_busy(ref, "a PostgreSQL advisory lock"))
 
     def release(self) -> None:
+        """Unlock; an unlock that fails is not an error of its own: its session is gone (the
+        server stopped, say), and the server released the lock with it. Raising here would
+        hide the error that ended the run, which is the one to act on."""
         try:
             self.conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
             self.conn.commit()
+        except sa.exc.SQLAlchemyError:
+            self.conn.invalidate()
         finally:
             self.conn.close()
 

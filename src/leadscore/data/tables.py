@@ -7,6 +7,9 @@ A table URI is one of
 - any SQLAlchemy URL with the table after ``#``, e.g. ``sqlite:///leads.db#leads`` or
   ``postgresql+psycopg://user:secret@host/crm#leads``.
 
+A database table may be qualified by its schema, ``#crm.leads``; without one it is in the
+database's default schema. Sibling tables (quarantine, runs, staging) go to the same schema.
+
 Tables are read in chunks, so a nightly run's memory is bounded by the chunk size rather than by
 the table; :mod:`leadscore.data.writers` writes them.
 """
@@ -30,11 +33,15 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from leadscore.data.delimited import read_csv_chunks, read_csv_header
+from leadscore.data.identifiers import quote_identifier, quote_table, split_table
+from leadscore.data.schema import require_unique_names
 from leadscore.errors import ConfigError, InputError, LeadscoreError, SchemaError
 from leadscore.redaction import redact
 
 FILE_SUFFIXES = (".parquet", ".csv")
 IN_LIST_BATCH = 10_000  # ids per `IN (...)` query: well below every driver's parameter limit
+SQLITE_BUSY_SECONDS = 600  # how long a SQLite writer waits for another run's publish to end
+WRITES = "leadscore_writes"  # the execution option of a connection that writes (SQLite)
 
 RowLookup = Callable[[Sequence[str]], pd.DataFrame]
 # what the libraries raise when a table cannot be read (or written): a file that is not what
@@ -65,8 +72,21 @@ class TableRef:
         return redact(self.location)  # an object-store URL may carry a token
 
     @property
+    def schema(self) -> str | None:
+        """The schema of a ``#schema.table`` (DuckDB and SQL tables); None: the default one."""
+        return split_table(self._table_text())[0]
+
+    @property
     def name(self) -> str:
-        """The table's name inside its database (DuckDB and SQL tables only)."""
+        """The table's name inside its schema (DuckDB and SQL tables only)."""
+        return split_table(self._table_text())[1]
+
+    @property
+    def quoted(self) -> str:
+        """The table's name for SQL: quoted, and qualified by its schema if it has one."""
+        return quote_table(self.schema, self.name)
+
+    def _table_text(self) -> str:
         if self.table is None:
             raise ValueError(f"{self}: a {self.kind} file has no table name")
         return self.table
@@ -135,7 +155,7 @@ def count_rows(ref: TableRef) -> int | None:
             return parquet_file(ref).metadata.num_rows
         if ref.kind == "duckdb":
             cursor = duckdb_connection(ref.location).cursor()
-            row = cursor.execute(f"SELECT count(*) FROM {_q(ref)}").fetchone()
+            row = cursor.execute(f"SELECT count(*) FROM {ref.quoted}").fetchone()
             return int(row[0]) if row else 0
         with sql_engine(ref.location).connect() as conn:
             query = sa.select(sa.func.count()).select_from(sql_table(ref))
@@ -158,7 +178,7 @@ def _chunks(ref: TableRef, chunk_size: int) -> Iterator[pd.DataFrame]:
     elif ref.kind == "csv":
         yield from read_csv_chunks(ref.location, chunk_size)
     elif ref.kind == "duckdb":
-        relation = duckdb_connection(ref.location).cursor().sql(f"SELECT * FROM {_q(ref)}")
+        relation = duckdb_connection(ref.location).cursor().sql(f"SELECT * FROM {ref.quoted}")
         for batch in relation.to_arrow_reader(chunk_size):
             yield batch.to_pandas()
     else:
@@ -229,14 +249,14 @@ def row_lookup(ref: TableRef, column: str) -> Iterator[tuple[RowLookup, int | No
 
 def _duckdb_lookup(ref: TableRef, column: str) -> RowLookup:
     cursor = duckdb_connection(ref.location).cursor()
-    described = cursor.execute(f"SELECT * FROM {_q(ref)} LIMIT 0").description
+    described = cursor.execute(f"SELECT * FROM {ref.quoted} LIMIT 0").description
     _require_column(ref, column, [d[0] for d in described])
 
     def lookup(ids: Sequence[str]) -> pd.DataFrame:
         cursor.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
         try:
             return cursor.execute(
-                f"SELECT * FROM {_q(ref)} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                f"SELECT * FROM {ref.quoted} WHERE CAST({quote_identifier(column)} AS VARCHAR) IN "
                 "(SELECT id FROM wanted)"
             ).df()
         finally:
@@ -280,6 +300,7 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
     less than the scan (figures: the docs' results page, batch scoring).
     """
     names = ds.dataset(list(paths), format="parquet").schema.names
+    require_unique_names(names, ", ".join(paths), holder="the schema")
     _require_column(TableRef("parquet", ", ".join(paths)), column, names)
     patterns = [str(Path(p) / "**" / "*.parquet") if Path(p).is_dir() else p for p in paths]
     files = ", ".join(_literal(p) for p in patterns)
@@ -290,7 +311,7 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
             connection.execute("SET TimeZone = 'UTC'")
             connection.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
             rows = connection.sql(
-                f"SELECT * FROM {source} WHERE CAST({_name(column)} AS VARCHAR) IN "
+                f"SELECT * FROM {source} WHERE CAST({quote_identifier(column)} AS VARCHAR) IN "
                 "(SELECT id FROM wanted) ORDER BY filename, file_row_number"
             ).to_arrow_table()
         return rows.drop_columns(["filename", "file_row_number"]).to_pandas()
@@ -299,8 +320,11 @@ def parquet_lookup(paths: Sequence[str], column: str) -> RowLookup:
 
 
 def parquet_file(ref: TableRef) -> pq.ParquetFile:
-    """A Parquet file by path, or by a URL that fsspec serves."""
-    return pq.ParquetFile(fsspec.open(ref.location, "rb").open())
+    """A Parquet file by path, or by a URL that fsspec serves; one whose schema names a
+    column twice is refused as a CSV header that does is."""
+    opened = pq.ParquetFile(fsspec.open(ref.location, "rb").open())
+    require_unique_names(opened.schema_arrow.names, ref.location, holder="the schema")
+    return opened
 
 
 def require(ref: TableRef) -> None:
@@ -317,13 +341,13 @@ def require(ref: TableRef) -> None:
         if not Path(ref.location).is_file():
             raise InputError(f"{ref}: no such DuckDB file")
         with unreadable(ref):
-            tables = duckdb_connection(ref.location).cursor().execute("SHOW TABLES").fetchall()
-        if (ref.table,) not in tables:
+            found = duckdb_has_table(duckdb_connection(ref.location).cursor(), ref)
+        if not found:
             raise InputError(f"{ref}: no table '{ref.table}' in the DuckDB file")
         return
     try:
         with sql_engine(ref.location).connect() as conn:
-            found = sa.inspect(conn).has_table(ref.name)
+            found = sa.inspect(conn).has_table(ref.name, schema=ref.schema)
     except sa.exc.SQLAlchemyError as exc:
         raise InputError(f"{ref}: cannot connect ({type(exc).__name__})") from exc
     if not found:
@@ -344,12 +368,13 @@ def _csv_to_parquet(source: str, target: Path) -> TableRef:
     return TableRef("parquet", str(target))
 
 
-def _q(ref: TableRef) -> str:
-    return f'"{ref.table}"'
-
-
-def _name(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
+def duckdb_has_table(cursor: duckdb.DuckDBPyConnection, ref: TableRef) -> bool:
+    """Whether a DuckDB table (or view) exists, in its schema or the current one."""
+    query = (
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_schema = coalesce(?, current_schema()) AND table_name = ?"
+    )
+    return bool(cursor.execute(query, [ref.schema, ref.name]).fetchall()[0][0])
 
 
 def _literal(text: str) -> str:
@@ -379,8 +404,15 @@ def sql_engine(url: str) -> sa.Engine:
     to the transaction after it. SQLAlchemy's recipe for the driver hands the transaction to
     SQLite itself: the driver emits nothing, and each SQLAlchemy transaction begins with
     ``BEGIN``, so a failed publish is rolled back whole, DDL included.
+
+    Two runs may publish into one SQLite file (different tables) at once. A writer's
+    transaction (a connection with the execution option :data:`WRITES`) begins ``IMMEDIATE``,
+    taking the file's write lock first, and waits up to :data:`SQLITE_BUSY_SECONDS` for
+    another's to end: a plain ``BEGIN`` reads first and then cannot take the lock while another
+    transaction commits, which SQLite reports at once as "database is locked".
     """
-    engine = sa.create_engine(url)
+    sqlite = url.startswith("sqlite")
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS} if sqlite else {})
     if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
 
         @sa.event.listens_for(engine, "connect")
@@ -389,10 +421,13 @@ def sql_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            writes = conn.get_execution_options().get(WRITES, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 
 
 def sql_table(ref: TableRef) -> sa.Table:
-    return sa.Table(ref.name, sa.MetaData(), autoload_with=sql_engine(ref.location))
+    return sa.Table(
+        ref.name, sa.MetaData(), schema=ref.schema, autoload_with=sql_engine(ref.location)
+    )

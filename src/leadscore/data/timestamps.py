@@ -14,12 +14,20 @@ column, without a word; that is how a third of a table's dates were once silentl
 
 Values that cannot be read become NaT, and validation quarantines their rows. Each call looks
 only at the values it is given, so a batch job can parse chunk by chunk.
+
+Text is read at microsecond resolution, which holds every date from year 1 to 9999, and the
+digits past the microsecond are added back: a ``9999-12-31`` "never" sentinel beside a
+nanosecond ISO date is read right. The moments returned are nanoseconds (what the features and
+outputs are built on), which only hold 1677-09-21 to 2262-04-11; a date read outside that is NaT
+and marked :attr:`Moments.out_of_range`, so validation quarantines it with that reason instead
+of wrapping it to another century.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -32,7 +40,24 @@ from leadscore.errors import SchemaError
 _EPOCH_UNITS: tuple[tuple[float, str], ...] = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _YYYYMMDD = re.compile(r"(19|20)\d{6}")
+_PAST_MICROSECOND = r"(?<=\.\d{6})(\d{1,3})(?!\d)"  # a 7th to 9th digit of a fraction
+_EARLY_YEAR = re.compile(r"\b0\d{3}\b")  # a year before 1000, which pandas cannot guess from
 _EXAMPLES = 3
+_READ_UNIT = "us"
+# the moments that fit in nanoseconds with any sub-microsecond part added: the first and last
+# whole microseconds inside pandas' bounds
+NANOSECOND_RANGE = (
+    pd.Timestamp.min.ceil("us").tz_localize("UTC"),
+    (pd.Timestamp.max.floor("us") - pd.Timedelta(1, "us")).tz_localize("UTC"),
+)
+
+
+class Moments(NamedTuple):
+    """Timestamps as read: nanosecond UTC moments, and which values read as dates outside
+    what nanoseconds hold (their moment is NaT)."""
+
+    at: pd.Series
+    out_of_range: pd.Series
 
 
 def parse_timestamps(
@@ -42,25 +67,64 @@ def parse_timestamps(
     table: str = "leads",
     column: str | None = None,
 ) -> pd.Series:
-    """``values`` as tz-aware UTC moments, read as ``spec`` declares; blanks and values that do
-    not read become NaT. ``table`` and ``column`` (the user's names) go into errors."""
+    """``values`` as tz-aware UTC moments, read as ``spec`` declares; blanks, values that do
+    not read and dates outside 1677-2262 become NaT. ``table`` and ``column`` (the user's
+    names) go into errors."""
+    return read_timestamps(values, spec, table=table, column=column).at
+
+
+def read_timestamps(
+    values: pd.Series,
+    spec: DateFormat | None = None,
+    *,
+    table: str = "leads",
+    column: str | None = None,
+) -> Moments:
+    """:func:`parse_timestamps`, telling the dates read outside 1677-2262 from the unreadable
+    ones, so each is quarantined with its own reason."""
     spec = spec or DateFormat()
     name = column if column is not None else str(values.name)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC")
+        return _in_nanoseconds(values.dt.tz_convert("UTC"))
     if values.dtype.kind == "M":
-        return values.dt.tz_localize("UTC")
+        return _in_nanoseconds(values.dt.tz_localize("UTC"))
     if values.dtype.kind in "iuf":
-        return _epochs(values.astype("float64"), spec.unit)
+        return _in_nanoseconds(_epochs(values.astype("float64"), spec.unit))
     stripped = values.astype("str").str.strip()
     text = stripped.where(values.notna() & (stripped != ""))
     codes, uniques = pd.factorize(text)
-    out = np.full(len(values), np.datetime64("NaT"), "datetime64[ns]")
+    out = np.full(len(values), np.datetime64("NaT"), f"datetime64[{_READ_UNIT}]")
+    nanos = np.zeros(len(values), "int64")
     if len(uniques):
-        read = _read_text(pd.Series(uniques, dtype="str"), spec, table=table, column=name)
-        naive = read.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
-        out[codes >= 0] = naive[codes[codes >= 0]]
-    return pd.Series(out, index=values.index).dt.tz_localize("UTC")
+        distinct = pd.Series(uniques, dtype="str")
+        trimmed, extra = _split_nanoseconds(distinct)
+        read = _read_text(trimmed, spec, table=table, column=name)
+        naive = read.dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit(_READ_UNIT)
+        out[codes >= 0] = naive.to_numpy()[codes[codes >= 0]]
+        nanos[codes >= 0] = extra[codes[codes >= 0]]
+    moments = pd.Series(out, index=values.index).dt.tz_localize("UTC")
+    return _in_nanoseconds(moments, nanos)
+
+
+def _split_nanoseconds(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``text`` with fractions cut at the microsecond (pandas reads a nanosecond fraction in
+    nanoseconds, where years past 2262 do not fit), and the nanoseconds cut off."""
+    past = text.str.extract(_PAST_MICROSECOND, expand=False)
+    if past.isna().all():
+        return text, np.zeros(len(text), "int64")
+    nanos = past.fillna("0").str.ljust(3, "0").astype("int64").to_numpy()
+    return text.str.replace(_PAST_MICROSECOND, "", regex=True), nanos
+
+
+def _in_nanoseconds(moments: pd.Series, nanos: np.ndarray | None = None) -> Moments:
+    """``moments`` (any resolution) in nanoseconds plus ``nanos``; those outside what
+    nanoseconds hold become NaT and are marked out of range."""
+    first, last = NANOSECOND_RANGE
+    outside = moments.notna() & ((moments < first) | (moments > last))
+    fine = moments.where(~outside).dt.as_unit("ns")
+    if nanos is not None and nanos.any():
+        fine = fine + pd.to_timedelta(nanos, unit="ns")
+    return Moments(fine, outside)
 
 
 def has_time_of_day(moments: pd.Series) -> bool:
@@ -92,28 +156,34 @@ def _read_text(text: pd.Series, spec: DateFormat, *, table: str, column: str) ->
     differ = month_first.ne(day_first) & (month_first.notna() | day_first.notna())
     if differ.any():
         raise SchemaError(_ambiguity(rest, month_first, day_first, table=table, column=column))
-    return iso.fillna(month_first)
+    return iso.dt.as_unit(_READ_UNIT).fillna(month_first)
 
 
 def _numeric_order(text: pd.Series, *, dayfirst: bool) -> pd.Series:
     """Read numeric dates strictly day-first (or month-first), a layout at a time: each layout
     is guessed from one value, its day and month put in the declared order, and applied to
     every value not read yet. A value that does not fit its order stays NaT."""
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[{_READ_UNIT}, UTC]")
     todo = text.copy()
     while len(todo):
-        with warnings.catch_warnings():  # pandas warns when a guess disagrees with dayfirst
-            warnings.simplefilter("ignore", UserWarning)
-            layout = guess_datetime_format(todo.iloc[0], dayfirst=dayfirst)
+        layout = _layout(todo.iloc[0], dayfirst=dayfirst)
         if layout is None:
             todo = todo.iloc[1:]
             continue
         read = pd.to_datetime(todo, format=in_order(layout, dayfirst), errors="coerce", utc=True)
-        out[read.index[read.notna()]] = read[read.notna()]
+        out[read.index[read.notna()]] = read[read.notna()].dt.as_unit(_READ_UNIT)
         rest = todo[read.isna()]
         todo = rest if pd.notna(read.iloc[0]) else rest.iloc[1:]  # a first value that does
         # not fit its own layout in this order is unreadable this way
     return out
+
+
+def _layout(value: str, *, dayfirst: bool) -> str | None:
+    """The strftime layout of ``value``; a year before 1000 is guessed as if it were 2000
+    (pandas guesses none for it, though the layout is the same)."""
+    with warnings.catch_warnings():  # pandas warns when a guess disagrees with dayfirst
+        warnings.simplefilter("ignore", UserWarning)
+        return guess_datetime_format(_EARLY_YEAR.sub("2000", value), dayfirst=dayfirst)
 
 
 def in_order(layout: str, dayfirst: bool) -> str:
@@ -143,7 +213,7 @@ def _ambiguity(
     one_way = month_first.isna() ^ day_first.isna()
     shown = [*text[both].head(_EXAMPLES), *text[one_way].head(_EXAMPLES)][:_EXAMPLES]
     sample = shown[0] if shown else ""
-    guess = guess_datetime_format(sample, dayfirst=True) or "%d-%m-%Y"
+    guess = _layout(sample, dayfirst=True) or "%d-%m-%Y"
     return (
         f"{table} column '{column}' has dates that read both day-first and month-first "
         f"(e.g. {', '.join(repr(s) for s in shown)}): declare which, as "

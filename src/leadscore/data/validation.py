@@ -23,7 +23,7 @@ from leadscore.data.schema import (
     leads_to_canonical,
     require_columns,
 )
-from leadscore.data.timestamps import parse_timestamps
+from leadscore.data.timestamps import parse_timestamps, read_timestamps
 from leadscore.errors import ConfigError, EmptyInputError, RejectRateError
 
 QUARANTINE_COLUMNS = ["lead_id", "reason", "raw"]
@@ -164,9 +164,11 @@ def _check_label(
         if "converted_at" in leads:
             given = ~_blank(leads["converted_at"])
             column = schema.leads.get("converted_at", "converted_at")
-            leads["converted_at"] = parse_timestamps(
+            read = read_timestamps(
                 leads["converted_at"], schema.dates.of("leads", column), column=column
             )
+            leads["converted_at"] = read.at
+            _flag(reason, read.out_of_range, "converted_at_out_of_range")
             _flag(reason, given & leads["converted_at"].isna(), "unparseable_converted_at")
     if "converted_at" in leads and "created_at" in leads:
         _flag(reason, leads["converted_at"] < leads["created_at"], "converted_before_created")
@@ -184,7 +186,9 @@ def _check_order(leads: pd.DataFrame, reason: pd.Series, schema: SchemaConfig) -
         return
     if schema.order_kind == "date":
         spec = schema.dates.of("leads", column)
-        leads[ORDER_COLUMN] = parse_timestamps(values, spec, column=column)
+        read = read_timestamps(values, spec, column=column)
+        leads[ORDER_COLUMN] = read.at
+        _flag(reason, read.out_of_range, f"out_of_range:{column}")
     else:
         place = {v: float(i) for i, v in enumerate(schema.order_values)}
         leads[ORDER_COLUMN] = values.astype("str").str.strip().map(place).astype("float64")
@@ -275,10 +279,10 @@ def _check_timestamp(
     """Parse a timestamp role as its table declares; flag missing, unreadable and future."""
     column = getattr(schema, table).get(role, role)
     blank = _blank(frame[role])
-    frame[role] = parse_timestamps(
-        frame[role], schema.dates.of(table, column), table=table, column=column
-    )
+    read = read_timestamps(frame[role], schema.dates.of(table, column), table=table, column=column)
+    frame[role] = read.at
     _flag(reason, blank, f"missing_{role}")
+    _flag(reason, read.out_of_range, f"{role}_out_of_range")
     _flag(reason, frame[role].isna(), f"unparseable_{role}")
     _flag(reason, frame[role] > limit, f"{role}_in_future")
 

@@ -22,16 +22,19 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from leadscore.data.database_writers import DuckDBWriter, SQLWriter
+from leadscore.data.delimited import read_csv_header
 from leadscore.data.staging import STAGING, acquire, create_file, place_of
 from leadscore.data.tables import TableRef, read_chunks
 from leadscore.data.writing import ParquetStage, Writer, unwritable
-from leadscore.errors import OutputError
+from leadscore.errors import OutputError, SchemaError
 
 __all__ = ["TableWriter", "open_writer", "unwritable"]
 
 
 class TableWriter(Protocol):
     """Rows appended in chunks, made visible all at once by :meth:`commit`."""
+
+    ref: TableRef
 
     def append(self, frame: pd.DataFrame) -> None: ...
 
@@ -80,7 +83,27 @@ class _FileWriter(Writer):
         self.path = Path(self.ref.location)
         if self.path.is_dir():
             raise OutputError(f"{self.ref}: a folder, not a {self.ref.kind} file")
+        if self.key is not None and self.path.exists():
+            self._check_columns()
         self.parquet = ParquetStage(self.staging)
+
+    def _check_columns(self) -> None:
+        """An existing file to upsert must have the rows' columns: its own others would be
+        dropped from every row (CSV) or fail the run once scored (Parquet), so they stop it
+        before it starts."""
+        if self.path.suffix == ".parquet":
+            found = pq.read_schema(self.path).names
+        else:
+            found = read_csv_header(str(self.path))
+        extra = [c for c in found if c not in self.empty.columns]
+        missing = [c for c in self.empty.columns if c not in found]
+        if extra or missing:
+            raise SchemaError(
+                f"{self.ref}: the existing file's columns are not the ones written here "
+                f"(extra: {', '.join(extra) or 'none'}; missing: {', '.join(missing) or 'none'})."
+                " A file output holds leadscore's columns only: move the file away (or keep "
+                "your columns in a table of your own, joined on the key) and run again"
+            )
 
     def stage(self, table: pa.Table) -> None:
         self.parquet.write(table)

@@ -6,7 +6,9 @@ runs whose as-of moments fall on the same UTC date are the same night, and the l
 the earlier's row, as a rerun of a failed night should. The row is committed through the batch
 writer (:mod:`leadscore.data.writers`) once the scores are committed: a run killed before that
 leaves the previous runs table as it was, and a run refused before publishing its scores (too
-many leads rejected, an empty table) adds no row.
+many leads rejected, an empty table) adds no row. The writer is opened (locked, checked
+writable) with the scores' before any lead is read: a runs table that cannot be written stops
+the night before it publishes anything.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.data.tables import TableRef
-from leadscore.data.writers import open_writer
+from leadscore.data.writers import TableWriter, open_writer
 from leadscore.modeling.thresholds import BANDS
 from leadscore.scoring.options import ScoringOptions
 from leadscore.scoring.registry import alias_of
@@ -86,21 +88,28 @@ def run_row(
     return pd.DataFrame([row])
 
 
+def open_runs(out: TableRef) -> TableWriter:
+    """The writer of the runs table beside ``out``, locked and checked writable."""
+    return open_writer(runs_ref(out), empty_runs(), key=KEY)
+
+
+def empty_runs() -> pd.DataFrame:
+    """The runs table without a row: the columns of a night's row, from a night of nothing."""
+    nothing = {"out": "", "bands": {}, **dict.fromkeys(COUNTS, 0)}
+    row = run_row(nothing, Counter(), model_version="", options=ScoringOptions(workers=1))
+    return row.iloc[:0]
+
+
 def record_run(
     summary: dict,
     score_counts: Counter,
     *,
-    out: TableRef,
+    runs: TableWriter,
     model_version: str,
     options: ScoringOptions,
 ) -> None:
-    """Upsert tonight's row into the runs table beside ``out``; its URI goes in the summary."""
-    row = run_row(summary, score_counts, model_version=model_version, options=options)
-    ref = runs_ref(out)
-    writer = open_writer(ref, row.iloc[:0], key=KEY)
-    try:
-        writer.append(row)
-        writer.commit()
-    finally:
-        writer.discard()
-    summary["runs"] = str(ref)
+    """Upsert tonight's row through ``runs`` (see :func:`open_runs`); its URI goes in the
+    summary."""
+    runs.append(run_row(summary, score_counts, model_version=model_version, options=options))
+    runs.commit()
+    summary["runs"] = str(runs.ref)

@@ -14,13 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from leadscore.data.files import write_json
+from leadscore.data.files import check_writable, write_json
 from leadscore.data.staging import database_file, safe_name
 from leadscore.data.tables import TableRef, count_rows, read_chunks, row_lookup
 from leadscore.data.validation import QUARANTINE_COLUMNS
 from leadscore.data.writers import TableWriter, open_writer
 from leadscore.errors import DriftError, EmptyInputError, RejectRateError
-from leadscore.monitoring.runs import record_run
+from leadscore.monitoring.runs import open_runs, record_run
 from leadscore.progress import progress
 from leadscore.scoring.chunk import COUNTS, Tally, check_chunk, quarantine_of
 from leadscore.scoring.chunk_pool import chunk_scorers
@@ -51,7 +51,9 @@ def score_tables(
     tally = Tally()
     event_column = scorer.schema.events.get("lead_id", "lead_id")
     with ExitStack() as stack:
-        scores_out, quarantine_out = _writers(out, stack)
+        scores_out, quarantine_out, runs_out = _writers(out, stack)
+        if scorer.drift_reference is not None:
+            check_writable(drift_path(out))
         lookup, events_total = (
             stack.enter_context(row_lookup(events, event_column)) if events else (None, 0)
         )
@@ -74,23 +76,25 @@ def score_tables(
         events_read = events_total if events else None
         summary = summarize(tally, leads=leads, out=out, events_total=events_read, options=options)
         summary["kept_from_earlier_runs"] = scores_out.commit()
-    try:
-        check_drift(scorer, tally, out=out, summary=summary, options=options)
-    finally:  # the scores are published: the night is recorded, drift or not
-        record_run(summary, tally.scores, out=out, model_version=scorer.model_version,
-                   options=options)  # fmt: skip
+        try:
+            check_drift(scorer, tally, out=out, summary=summary, options=options)
+        finally:  # the scores are published: the night is recorded, drift or not
+            record_run(summary, tally.scores, runs=runs_out, model_version=scorer.model_version,
+                       options=options)  # fmt: skip
     return summary
 
 
-def _writers(out: TableRef, stack: ExitStack) -> tuple[TableWriter, TableWriter]:
-    """The scores' and the quarantine's writers, both locked and checked writable before any
-    lead is read, each discarded at the end unless committed by then."""
+def _writers(out: TableRef, stack: ExitStack) -> tuple[TableWriter, TableWriter, TableWriter]:
+    """The scores', the quarantine's and the runs table's writers, all locked and checked
+    writable before any lead is read, each discarded at the end unless committed by then."""
     scores_out = open_writer(out, empty_scores(), key="lead_id")
     stack.callback(scores_out.discard)  # after a commit there is nothing left to discard
     quarantine = out.sibling(QUARANTINE_SUFFIX)
     quarantine_out = open_writer(quarantine, empty_quarantine(), key=None, personal=True)
     stack.callback(quarantine_out.discard)
-    return scores_out, quarantine_out
+    runs_out = open_runs(out)
+    stack.callback(runs_out.discard)
+    return scores_out, quarantine_out, runs_out
 
 
 def empty_scores() -> pd.DataFrame:
@@ -164,4 +168,4 @@ def drift_path(out: TableRef) -> Path:
         return path.with_name(f"{path.stem}_drift.json")
     database = database_file(out)
     folder = database.parent if database is not None else Path()
-    return folder / f"{safe_name(out.name)}_drift.json"
+    return folder / f"{safe_name(str(out.table))}_drift.json"

@@ -28,18 +28,20 @@ from pathlib import Path
 import pandas as pd
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
+from leadscore.data.files import check_writable
 from leadscore.data.partitions import check_partitioned, events_files, read_partitions
 from leadscore.data.staging import STAGING, Place, acquire, lock_path
 from leadscore.data.tables import TableRef, parquet_lookup, read_chunks
 from leadscore.data.validation import SeenIds
 from leadscore.data.writers import open_writer, unwritable
 from leadscore.errors import EmptyInputError
-from leadscore.monitoring.runs import record_run
+from leadscore.monitoring.runs import open_runs, record_run
 from leadscore.progress import progress
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import (
     QUARANTINE_SUFFIX,
     check_drift,
+    drift_path,
     empty_quarantine,
     empty_scores,
     summarize,
@@ -111,6 +113,10 @@ def score_partitioned(
             with unwritable(ref):
                 lock = acquire(ref, Place(_staging(target), lock_path(target)))
             stack.callback(lock.release)
+        runs_out = open_runs(TableRef("parquet", out))  # checked before any work, as
+        stack.callback(runs_out.discard)  # the drift file is
+        if scorer.drift_reference is not None:
+            check_writable(drift_path(TableRef("parquet", out)))
         for folder in plan.staged:
             shutil.rmtree(folder, ignore_errors=True)  # left by a run that was killed
             folder.mkdir(parents=True)
@@ -124,13 +130,14 @@ def score_partitioned(
             tally, leads=leads, out=out, events_total=plan.events_total, options=options
         )
         _publish(plan.staged[0], plan.targets[0])
-    summary |= {"kept_from_earlier_runs": 0, "engine": "dask", "partitions": len(plan.tasks)}
-    summary["workers"] = workers
-    try:
-        check_drift(scorer, tally, out=TableRef("parquet", out), summary=summary, options=options)
-    finally:  # the scores are published: the night is recorded, drift or not
-        record_run(summary, tally.scores, out=TableRef("parquet", out),
-                   model_version=scorer.model_version, options=options)  # fmt: skip
+        summary |= {"kept_from_earlier_runs": 0, "engine": "dask", "partitions": len(plan.tasks)}
+        summary["workers"] = workers
+        try:
+            check_drift(scorer, tally, out=TableRef("parquet", out), summary=summary,
+                        options=options)  # fmt: skip
+        finally:  # the scores are published: the night is recorded, drift or not
+            record_run(summary, tally.scores, runs=runs_out, model_version=scorer.model_version,
+                       options=options)  # fmt: skip
     return summary
 
 

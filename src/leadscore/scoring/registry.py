@@ -61,8 +61,12 @@ def model_source(model: str | Path) -> Iterator[ModelSource]:
     if not is_registry_uri(model):
         yield ModelSource(str(model), Path(model))
         return
+    from leadscore.tracking import store_errors
+
     with tempfile.TemporaryDirectory(prefix="leadscore-model-") as folder:
-        yield download(str(model), Path(folder))
+        with store_errors():
+            source = download(str(model), Path(folder))
+        yield source
 
 
 def download(uri: str, folder: Path) -> ModelSource:
