@@ -85,9 +85,9 @@ def read_timestamps(
     spec = spec or DateFormat()
     name = column if column is not None else str(values.name)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return _in_nanoseconds(values.dt.tz_convert("UTC"))
+        return _in_range(values.dt.tz_convert("UTC"))
     if values.dtype.kind == "M":
-        return _in_nanoseconds(values.dt.tz_localize("UTC"))
+        return _in_range(values.dt.tz_localize("UTC"))
     if values.dtype.kind in "iuf":
         return _in_nanoseconds(_epochs(values.astype("float64"), spec.unit))
     stripped = values.astype("str").str.strip()
@@ -119,12 +119,24 @@ def _split_nanoseconds(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def _in_nanoseconds(moments: pd.Series, nanos: np.ndarray | None = None) -> Moments:
     """``moments`` (any resolution) in nanoseconds plus ``nanos``; those outside what
     nanoseconds hold become NaT and are marked out of range."""
-    first, last = NANOSECOND_RANGE
-    outside = moments.notna() & ((moments < first) | (moments > last))
+    outside = _outside(moments)
     fine = moments.where(~outside).dt.as_unit("ns")
     if nanos is not None and nanos.any():
         fine = fine + pd.to_timedelta(nanos, unit="ns")
     return Moments(fine, outside)
+
+
+def _in_range(moments: pd.Series) -> Moments:
+    """A datetime column in its own resolution (converting it would move the last digit of
+    the features computed from it), with the moments nanoseconds cannot hold emptied and
+    marked, as a text date's are."""
+    outside = _outside(moments)
+    return Moments(moments.where(~outside), outside)
+
+
+def _outside(moments: pd.Series) -> pd.Series:
+    first, last = NANOSECOND_RANGE
+    return moments.notna() & ((moments < first) | (moments > last))
 
 
 def has_time_of_day(moments: pd.Series) -> bool:
