@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from leadscore.data.lookups import row_lookup
 from leadscore.data.tables import (
     count_rows,
     duckdb_connection,
     parse_table_uri,
     read_chunks,
-    row_lookup,
 )
 from leadscore.errors import ConfigError, InputError
 from support import TABLE_KINDS, table_uri, write_in_chunks

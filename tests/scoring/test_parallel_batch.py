@@ -22,7 +22,8 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from leadscore.data.tables import parse_table_uri, read_all, read_chunks, row_lookup
+from leadscore.data.lookups import row_lookup
+from leadscore.data.tables import parse_table_uri, read_all, read_chunks
 from leadscore.scoring.artifact import load_scorer
 from leadscore.scoring.batch import drift_path, score_tables
 from leadscore.scoring.chunk import Tally, check_chunk

@@ -15,8 +15,9 @@ from typing import Any
 import pandas as pd
 
 from leadscore.data.files import check_writable, write_json
+from leadscore.data.lookups import row_lookup
 from leadscore.data.staging import database_file, safe_name
-from leadscore.data.tables import TableRef, count_rows, read_chunks, row_lookup
+from leadscore.data.tables import TableRef, count_rows, read_chunks
 from leadscore.data.validation import QUARANTINE_COLUMNS
 from leadscore.data.writers import TableWriter, open_writer
 from leadscore.errors import DriftError, EmptyInputError, RejectRateError

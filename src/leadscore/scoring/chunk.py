@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leadscore.data.tables import RowLookup
+from leadscore.data.lookups import RowLookup
 from leadscore.data.validation import (
     QUARANTINE_COLUMNS,
     SeenIds,

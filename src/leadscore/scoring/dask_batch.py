@@ -29,9 +29,10 @@ import pandas as pd
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from leadscore.data.files import check_writable
+from leadscore.data.lookups import parquet_lookup
 from leadscore.data.partitions import check_partitioned, events_files, read_partitions
 from leadscore.data.staging import STAGING, Place, acquire, lock_path
-from leadscore.data.tables import TableRef, parquet_lookup, read_chunks
+from leadscore.data.tables import TableRef, read_chunks
 from leadscore.data.validation import SeenIds
 from leadscore.data.writers import open_writer, unwritable
 from leadscore.errors import EmptyInputError
