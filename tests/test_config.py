@@ -116,6 +116,19 @@ def test_a_column_cannot_be_kept_and_excluded(tmp_path):
         load_params(write(tmp_path, text))
 
 
+@pytest.mark.parametrize(
+    "schema",
+    [
+        "  leads: {lead_id: id, created_at: at, converted: y}\n  categorical: {answer: y}\n",
+        "  leads: {created_at: at, converted: y, converted_at: won_at}\n  id_from: [at, won_at]\n",
+        "  leads: {lead_id: id, converted: Revenue}\n  order_by: Revenue\n",
+    ],
+)
+def test_the_label_is_never_a_feature_an_id_part_or_the_order(tmp_path, schema):
+    with pytest.raises(ConfigError, match=r"hold the label"):
+        load_params(write(tmp_path, "schema:\n" + schema))
+
+
 def test_x_education_params_load():
     params = load_params(REPO / "config/x_education/params.yaml")
     assert params.schema_.order_by == "Lead Number"

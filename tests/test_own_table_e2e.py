@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 import sqlalchemy as sa
 import yaml
 
-from support import BIN, run
+from support import BIN, api_serving, run
 
 pytestmark = pytest.mark.slow
 POSTGRES_URL = os.environ.get("LEADSCORE_TEST_POSTGRES_URL")
@@ -320,3 +321,77 @@ def test_rerun_skips_downstream_when_unchanged_and_extract_sees_new_rows(postgre
                              "VALUES (3001, '2024-11-01', 'Manager', 'Open')"))  # fmt: skip
     run(["dvc", "repro", "--single-item", "pipelines/crm/dvc.yaml:extract"], root, env)
     assert json.loads((pipeline / "reports/extract.json").read_text())["leads"]["rows"] == 3001
+
+
+@pytest.fixture(scope="module")
+def unnamed_label(tmp_path_factory, env) -> Path:
+    """A CSV with no id column and its outcome in a column called ``y`` (yes/no), with a date
+    filled for converters: `leadscore init` with no edit but the fit rules (issue 31)."""
+    truth = people(2000, seed=7)
+    export = pd.DataFrame(
+        {
+            "Created": truth["created"].dt.strftime("%Y-%m-%d %H:%M"),
+            "Email": [f"person{i}@example.com" for i in range(len(truth))],
+            "Job Title": truth["title"],
+            "Industry": truth["industry"],
+            "Lead Source": truth["source"],
+            "Website Visits": truth["visits"].astype(str),
+            "y": np.where(truth["won"], "yes", "no"),
+            "Closed On": truth["won_at"].dt.strftime("%Y-%m-%d %H:%M").where(truth["won"]),
+        }
+    )
+    root = tmp_path_factory.mktemp("unnamed")
+    export.to_csv(root / "leads.csv", index=False)
+    return init_and_repro(root, env, "unnamed", ["--leads", "leads.csv"], lambda p: None)
+
+
+def test_an_unnamed_label_is_neither_input_nor_id_and_scores_without_it(unnamed_label, env):
+    pipeline = unnamed_label
+    schema = yaml.safe_load((pipeline.parents[1] / "config/unnamed/params.yaml").read_text())[
+        "schema"
+    ]
+    assert schema["leads"]["converted"] == "y" and schema["leads"]["converted_at"] == "Closed On"
+    assert not {"y", "Closed On"} & {*schema["id_from"], *schema.get("categorical", {}).values()}
+    tonight = pd.read_csv(pipeline.parents[1] / "leads.csv").drop(columns=["y", "Closed On"])
+    tonight.head(30).to_csv(pipeline / "tonight.csv", index=False)
+    done = run(
+        ["leadscore", "score", "--model", "models/lead_scorer", "--leads", "tonight.csv",
+         "--out", "scores.parquet", "--as-of", "2025-01-01T00:00:00Z"],
+        pipeline, env,
+    )  # fmt: skip
+    assert json.loads(done.stdout[done.stdout.index("{") :])["scored"] == 30
+
+
+def test_the_api_scores_a_model_without_an_id_column_with_the_batch_path_id(unnamed_label, env):
+    """The API answered 500 (KeyError 'lead_id') for any model of a table without an id: it
+    now hashes the lead's schema.id_from values as sent, as batch hashes the table's."""
+    pipeline, as_of = unnamed_label, "2025-01-01T00:00:00Z"
+    raw = pd.read_csv(pipeline.parents[1] / "leads.csv", dtype=str).drop(columns=["y", "Closed On"])
+    raw.head(5).to_csv(pipeline / "five.csv", index=False)
+    run(
+        ["leadscore", "score", "--model", "models/lead_scorer", "--leads", "five.csv",
+         "--out", "five.parquet", "--as-of", as_of],
+        pipeline, env,
+    )  # fmt: skip
+    batch = pd.read_parquet(pipeline / "five.parquet").set_index("lead_id")
+    rows = json.loads(raw.head(5).to_json(orient="records"))
+    with api_serving(pipeline, env, keys=None) as url:
+        one = requests.post(f"{url}/score", json={"lead": rows[0], "as_of": as_of}, timeout=30)
+        many = requests.post(
+            f"{url}/score/batch",
+            json={"leads": [{"lead": r, "as_of": as_of} for r in rows]},
+            timeout=30,
+        )
+        twice = requests.post(
+            f"{url}/score/batch",
+            json={"leads": [{"lead": rows[0], "as_of": as_of}] * 2},
+            timeout=30,
+        )
+    assert one.status_code == 200, one.text
+    assert one.json()["lead_id"] == batch.index[0]
+    assert one.json()["probability"] == pytest.approx(batch["probability"].iloc[0], abs=1e-12)
+    assert many.status_code == 200, many.text
+    online = pd.DataFrame(many.json()).set_index("lead_id")
+    assert list(online.index) == list(batch.index)
+    np.testing.assert_allclose(online["probability"], batch["probability"], rtol=0, atol=1e-12)
+    assert twice.status_code == 422 and "same lead" in twice.text

@@ -169,3 +169,28 @@ def test_seen_ids_tell_apart_ids_whose_first_hash_collides():
     assert seen.contains(pd.Series(["a"])).tolist() == [False]
     seen.add(pd.Series(["a"]))  # now two ids share that first hash
     assert seen.contains(pd.Series(["a", "b"])).tolist() == [True, False]
+
+
+def test_an_invalid_label_names_the_values_seen_with_counts_and_the_declared_ones():
+    """Issue 31: an invalid_converted rejection said nothing of what the column holds."""
+    schema = SchemaConfig.model_validate({"label": {"positive": ["Yes"], "negative": ["No"]}})
+    frame = pd.concat([leads()] * 4, ignore_index=True)
+    frame["lead_id"] = [f"l{i}" for i in range(len(frame))]
+    frame["converted"] = ["TRUE"] * 6 + ["FALSE"] * 3 + ["Yes", None, "No"]
+    frame["converted_at"] = None
+    result = validate_leads(frame, schema=schema, now=NOW, future_tolerance_hours=24)
+    assert result.summary()["label"] == {
+        "seen": {"TRUE": 6, "FALSE": 3, "": 1, "No": 1, "Yes": 1},
+        "positive": ["Yes"],
+        "negative": ["No"],
+    }
+    with pytest.raises(RejectRateError) as refused:
+        check_reject_rate({"leads": result}, 0.05)
+    message = str(refused.value)
+    assert "'TRUE': 6, 'FALSE': 3, '': 1" in message and "positive ['Yes']" in message
+    assert "x@acme.com" not in message  # label values only, never a lead's other fields
+
+
+def test_a_clean_label_adds_nothing_to_the_summary():
+    result = validate_leads(leads(), schema=SCHEMA, now=NOW, future_tolerance_hours=24)
+    assert "label" not in result.summary()

@@ -30,7 +30,7 @@ from leadscore.api.guard import (
     Keys,
     authorised,
 )
-from leadscore.api.requests import RequestBase, RequestModels, request_models
+from leadscore.api.requests import RequestBase, RequestModels, lead_ids, request_models
 from leadscore.errors import LeadscoreError
 from leadscore.scoring.contract import InputColumn, input_schema
 from leadscore.scoring.scorer import Scorer
@@ -130,8 +130,12 @@ def scoring_app(model: LoadedModel, limits: Limits, *, keys: Keys, hooks: Hooks)
         leads = request.leads  # type: ignore[attr-defined]
         if len(leads) > limits.max_batch:
             raise HTTPException(413, f"at most {limits.max_batch} leads per batch request")
-        if len({r.lead.value("lead_id") for r in leads}) != len(leads):
-            message = "lead_id must be unique within a batch"
+        if len(set(lead_ids([r.lead for r in leads]))) != len(leads):
+            message = (
+                "two leads of this batch are the same lead (equal in every schema.id_from column)"
+                if scorer.schema.id_from
+                else "lead_id must be unique within a batch"
+            )
             raise RequestValidationError(
                 [{"loc": ("body", "leads"), "msg": message, "type": "value_error"}]
             )
@@ -213,6 +217,7 @@ def _score(
         column.name: _column([getattr(r.lead, f) for r in requests], column)
         for f, column in models.lead.fields
     }
+    leads["lead_id"] = np.array(lead_ids([r.lead for r in requests]), dtype=object)
     owned = [
         (lead_id, e)
         for lead_id, r in zip(leads["lead_id"], requests, strict=True)

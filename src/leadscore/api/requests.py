@@ -8,20 +8,25 @@ Labels are not fields, so a request that sends one is refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, NamedTuple
 
+import pandas as pd
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
     create_model,
     model_validator,
 )
 
 from leadscore.config import SchemaConfig
+from leadscore.data.schema import stable_ids
 from leadscore.scoring.contract import InputColumn, lead_columns, nested_event_columns
 
 
@@ -55,11 +60,33 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
     fields: ClassVar[tuple[tuple[str, InputColumn], ...]] = ()
     by_name: ClassVar[dict[str, str]] = {}  # leadscore's name of a column -> its field
+    id_from: ClassVar[tuple[str, ...]] = ()  # a table without an id: the columns hashed into it
+    _sent: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_id_values(cls, data: Any, handler: ModelWrapValidatorHandler[Record]) -> Record:
+        """Keep the ``id_from`` values as sent, before they are typed: the batch path hashes
+        the table's own text (``2024-03-05 10:00``, not the moment it reads)."""
+        record = handler(data)
+        if cls.id_from and isinstance(data, dict):
+            record._sent = {column: data.get(column) for column in cls.id_from}
+        return record
 
     def value(self, name: str) -> Any:
         """The value of the column leadscore calls ``name`` (None when the model has none)."""
         field = self.by_name.get(name)
         return None if field is None else getattr(self, field)
+
+
+def lead_ids(leads: Sequence[Record]) -> list[str]:
+    """Each lead's id: its ``lead_id``, or for a model of a table without an id column the
+    batch path's id, :func:`~leadscore.data.schema.stable_ids` of its ``id_from`` values."""
+    columns = type(leads[0]).id_from if leads else ()
+    if not columns:
+        return [lead.value("lead_id") for lead in leads]
+    sent = pd.DataFrame({c: [lead._sent.get(c) for lead in leads] for c in columns})
+    return stable_ids(sent, columns).tolist()
 
 
 class RequestBase(BaseModel):
@@ -91,6 +118,7 @@ class RequestModels(NamedTuple):
 def request_models(schema: SchemaConfig) -> RequestModels:
     """The request models of a model trained with ``schema``."""
     lead = _record("Lead", lead_columns(schema))
+    lead.id_from = schema.id_from
     event = _record("Event", nested_event_columns(schema))
     score = create_model(
         "ScoreRequest",

@@ -197,6 +197,20 @@ class SchemaConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _label_is_no_input(self) -> SchemaConfig:
+        """The outcome (or its date) read as a feature, an id part or the order leaks the label
+        into the model, or makes a lead's id change once it converts."""
+        label = {self.leads[r] for r in ("converted", "converted_at") if r in self.leads}
+        inputs = {*self.declared().values(), *self.id_from, self.order_by}
+        both = sorted(label & inputs - {None})
+        if both:
+            raise ValueError(
+                f"column(s) {both} hold the label (schema.leads.converted or converted_at): "
+                "take them out of the declared features, schema.id_from and schema.order_by"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _declared_names_distinct(self) -> SchemaConfig:
         names = [n for kind in DECLARED_KINDS for n in getattr(self, kind)]
         clashes = sorted({n for n in names if names.count(n) > 1 or n in LEAD_ROLES})

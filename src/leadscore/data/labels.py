@@ -43,6 +43,28 @@ def undeclared_values(values: pd.Series, decoded: pd.Series, limit: int = 5) -> 
     return [str(v) for v in odd.astype("str").value_counts().index[:limit]]
 
 
+SEEN_VALUES = 8  # label values listed when some are neither positive nor negative
+
+
+def label_seen(raw: pd.DataFrame, schema: SchemaConfig, outcomes: pd.DataFrame | None) -> dict:
+    """What the label column (or the outcomes' status) holds, most frequent values first with
+    their counts (a blank as ``""``), beside the declared values: for the message that tells a
+    user why rows were rejected. Only label values are listed, never a lead's other fields."""
+    cfg = schema.outcomes
+    if cfg is not None and cfg.status is not None and outcomes is not None:
+        values = outcomes[cfg.status]
+    else:
+        values = raw.get(schema.leads.get("converted", "converted"), pd.Series(dtype="str"))
+    text = values.astype("str").str.strip().where(values.notna(), "")
+    counts = text.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    counts = counts.head(SEEN_VALUES)  # most frequent first, ties in text order
+    return {
+        "seen": {str(v): int(n) for v, n in counts.items()},
+        "positive": list(schema.label.positive),
+        "negative": list(schema.label.negative),
+    }
+
+
 def outcome_labels(outcomes: pd.DataFrame, schema: SchemaConfig) -> pd.DataFrame:
     """Per key of the outcomes table: ``converted`` (1, 0, or NaN when a row's status is
     undeclared), ``converted_at`` (the earliest converting row's date, UTC) and

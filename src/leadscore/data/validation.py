@@ -6,7 +6,7 @@ quarantine is deterministic and each row appears exactly once: valid + quarantin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from leadscore.config import ORDER_COLUMN, SchemaConfig
 from leadscore.data.files import dumps_json
-from leadscore.data.labels import decode_label, outcome_labels
+from leadscore.data.labels import decode_label, label_seen, outcome_labels
 from leadscore.data.schema import (
     LABEL_ROLES,
     events_to_canonical,
@@ -68,6 +68,7 @@ class ValidationResult:
     valid: pd.DataFrame
     quarantine: pd.DataFrame
     n_input: int
+    label: dict = field(default_factory=dict)  # with invalid_converted rows: what the label held
 
     def summary(self) -> dict:
         reasons = self.quarantine["reason"].value_counts().sort_index()
@@ -76,7 +77,7 @@ class ValidationResult:
             "valid": len(self.valid),
             "quarantined": len(self.quarantine),
             "reasons": {str(k): int(v) for k, v in reasons.items()},
-        }
+        } | ({"label": self.label} if self.label else {})
 
 
 def validate_leads(
@@ -131,7 +132,10 @@ def validate_leads(
         seen.add(leads.loc[reason.isna(), "lead_id"])
     if "converted" in leads:
         leads["converted"] = leads["converted"].astype("Int8")
-    return _split(raw, leads, reason)
+    result = _split(raw, leads, reason)
+    if labels and (reason == "invalid_converted").any():
+        return replace(result, label=label_seen(text, schema, outcomes))
+    return result
 
 
 def _check_label(
@@ -260,10 +264,17 @@ def check_reject_rate(results: dict[str, ValidationResult], max_reject_rate: flo
     for table, result in results.items():
         rate = len(result.quarantine) / max(result.n_input, 1)
         if rate > max_reject_rate:
+            seen = result.label
             raise RejectRateError(
                 f"{table}: {len(result.quarantine)} of {result.n_input} rows rejected "
                 f"({rate:.1%}) exceeds validate.max_reject_rate={max_reject_rate:.1%}; "
                 f"reasons: {result.summary()['reasons']}"
+                + (
+                    f"; label values seen: {seen['seen']} (declared: positive "
+                    f"{seen['positive']}, negative {seen['negative']}; schema.label)"
+                    if seen
+                    else ""
+                )
             )
 
 

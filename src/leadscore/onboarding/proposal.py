@@ -12,16 +12,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from leadscore.config import EVENT_ROLES, SchemaConfig
-from leadscore.data.labels import decode_label, outcome_labels
+from leadscore.config import EVENT_ROLES
 from leadscore.data.leakage import audit_columns
-from leadscore.data.schema import lead_key
 from leadscore.onboarding import roles as r
+from leadscore.onboarding.labels import (
+    dated,
+    label_sample,
+    propose_label,
+    propose_refit,
+    training_share,
+)
 from leadscore.onboarding.profile import PLACEHOLDERS, ColumnProfile, profile_table
 
 AUDIT_THRESHOLD = 0.85  # as validate.leakage_threshold's default
 MISSING_GAP = 0.5  # filled (or missing) for one outcome far more than for the other
-DRIFT = 0.1  # conversion rates per tenth of the arrival order this far apart: propose refit
 MAX_LEVELS = 60  # more distinct texts than this (and than 5 % of rows) is free text, not a category
 
 
@@ -36,6 +40,8 @@ class Proposal:
     fit_columns: dict[str, str] = field(default_factory=dict)  # feature name -> column
     label: pd.Series | None = None  # the sample's decoded label (1/0/NaN), for fit points
     order: pd.Series | None = None  # the sample's arrival key, for the training share
+    label_candidates: list[str] = field(default_factory=list)  # no label found: maybe these
+    outcome_columns: set[str] = field(default_factory=set)  # never a feature, id part or rule
 
     def note(self, key: str, why: str) -> None:
         self.notes[key] = why
@@ -56,16 +62,17 @@ def propose(
     _time(schema, profiles, used, found)
     if outcomes is not None and outcome_key is not None:
         _outcomes(schema, leads, outcomes, outcome_key, found)
+        _outcome_copies(schema, leads, outcomes, outcome_key, used, found)
     else:
-        _label(schema, profiles, used, found)
+        propose_label(schema, profiles, used, found)
     for role in r.NAMED_ROLES:
         guess = r.named_role(role, profiles, used)
         if guess is not None:
             schema["leads"][role] = guess.value
             used.add(str(guess.value))
             found.note(f"schema.leads.{role}", guess.why)
-    _label_sample(schema, leads, outcomes, found)
-    _drift(found)
+    label_sample(schema, leads, outcomes, found)
+    propose_refit(found)
     suspects = _after_contact(leads, profiles, used, found)
     _declared(schema, profiles, used, suspects, found)
     if "lead_id" not in schema["leads"]:
@@ -118,32 +125,23 @@ def _time(schema: dict, profiles: dict, used: set[str], found: Proposal) -> None
     used.add(schema["order_by"])
 
 
-def _label(schema: dict, profiles: dict, used: set[str], found: Proposal) -> None:
-    for column, profile in profiles.items():
-        values = r.label_values(profile) if column not in used else None
-        if values is not None and r.matches(column, r.LABEL_NAME):
-            schema["leads"]["converted"] = column
-            schema["label"] = {"positive": list(values[0]), "negative": list(values[1])}
-            used.add(column)
-            found.note("schema.leads.converted", f"named like an outcome, values {profile.top}")
-            found.note("schema.label", "check: any other value is quarantined, never guessed")
-            converted_at = _dated(profiles, used, r.CONVERTED_AT_NAME)
-            if converted_at is not None:
-                schema["leads"]["converted_at"] = converted_at
-                used.add(converted_at)
-            return
-    found.todo.append("no label column found: map schema.leads.converted (or schema.outcomes)")
-
-
-def _dated(profiles: dict[str, ColumnProfile], used: set[str], pattern: str) -> str | None:
-    return next(
-        (
-            c
-            for c, p in profiles.items()
-            if p.kind == "date" and c not in used and r.matches(c, pattern)
-        ),
-        None,
-    )
+def _outcome_copies(
+    schema: dict,
+    leads: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    key: str,
+    used: set[str],
+    found: Proposal,
+) -> None:
+    """Leads' columns the outcomes table has too (a deal's amount or stage copied into the
+    export): they tell the outcome, so they are neither features nor id parts."""
+    copies = [str(c) for c in leads.columns if c in outcomes.columns and c != key]
+    used.update(copies)
+    found.outcome_columns.update(copies)
+    if copies:
+        schema["exclude"] = copies
+    for column in copies:
+        found.note(f"exclude:{column}", "also a column of the outcomes table: tells the outcome")
 
 
 def _outcomes(
@@ -170,7 +168,7 @@ def _outcomes(
         cfg["status"] = status
         schema["label"] = {"positive": list(positive), "negative": list(negative)}
         found.note("schema.label", "check: any other status value is quarantined")
-    converted_at = _dated(profiles, {key}, r.CONVERTED_AT_NAME) or _dated(profiles, {key}, ".")
+    converted_at = dated(profiles, {key}, r.CONVERTED_AT_NAME) or dated(profiles, {key}, ".")
     if converted_at is not None:
         cfg["converted_at"] = converted_at
     schema["outcomes"] = cfg
@@ -180,48 +178,6 @@ def _outcomes(
         "a lead with a row here converted" + (f" when {status} is positive" if status else ""),
     )
     _dates(schema, profiles, found, table="outcomes")
-
-
-def _label_sample(
-    schema: dict, leads: pd.DataFrame, outcomes: pd.DataFrame | None, found: Proposal
-) -> None:
-    """The sample's label as the proposal reads it, for the audit and the fit points."""
-    try:
-        mapping = SchemaConfig.model_validate(
-            {k: v for k, v in schema.items() if k in ("leads", "label", "outcomes", "order_by")}
-            | ({"id_from": list(leads.columns)} if "lead_id" not in schema["leads"] else {})
-        )
-    except ValueError:
-        return
-    if mapping.outcomes is not None and outcomes is not None:
-        per_key = outcome_labels(outcomes, mapping)["converted"]
-        keys = lead_key(leads, mapping)
-        found.label = keys.map(per_key).where(keys.isin(per_key.index), 0.0).astype("float64")
-    elif "converted" in mapping.leads:
-        found.label = decode_label(leads[mapping.leads["converted"]], mapping.label)
-    column = mapping.leads.get("created_at") or mapping.order_by
-    if column is not None:
-        found.order = leads[column]
-
-
-def _drift(found: Proposal) -> None:
-    """Propose ``train.refit`` when the conversion rate moves along the arrival order within the
-    earlier 80 % of the sample (never judged on the held-out share): the shipped model should
-    then see the latest leads too."""
-    if found.label is None or found.order is None or found.label.nunique() != 2:
-        return
-    key = pd.to_numeric(found.order, errors="coerce")
-    rank = (key if key.notna().any() else found.order.astype("str")).rank(pct=True, method="first")
-    early = (rank <= 0.8).to_numpy() & found.label.notna().to_numpy()
-    tenths = (rank[early] * 10).clip(upper=7.999).astype(int)
-    rates = found.label[early].groupby(tenths.to_numpy()).mean()
-    if len(rates) >= 4 and rates.max() - rates.min() >= DRIFT:
-        found.params["train"] = {"refit": True}
-        found.note(
-            "train.refit",
-            f"conversion drifts along arrival ({rates.min():.2f}-{rates.max():.2f} per tenth): "
-            "the shipped model also sees the validation window",
-        )
 
 
 def _after_contact(
@@ -249,20 +205,6 @@ def _after_contact(
     for column, reason in why.items():
         found.note(f"after_contact:{column}", reason)
     return [c for c in candidates if c in why]
-
-
-def training_share(found: Proposal) -> pd.Series:
-    """The sample's earliest 60 % by arrival (the default training window), labelled rows only:
-    what the audit and the fit points learn from, never the leads judged later."""
-    label = found.label if found.label is not None else pd.Series(dtype="float64")
-    known = label.notna()
-    if found.order is None:
-        return known
-    key = pd.to_numeric(found.order, errors="coerce")
-    if key.isna().all():
-        key = found.order.astype("str")
-    rank = key.rank(method="first", pct=True)
-    return known & (rank <= 0.6).to_numpy()
 
 
 def _declared(
@@ -305,8 +247,8 @@ def _generated_id(
     schema: dict, profiles: dict, used: set[str], suspects: list[str], found: Proposal
 ) -> None:
     changing = {*suspects, *schema.get("engagement_columns", {}).values()}
-    label = {schema["leads"].get("converted"), schema["leads"].get("converted_at")}
-    columns = [c for c in profiles if c not in changing | label]
+    outcome = {*found.outcome_columns, *found.label_candidates}
+    columns = [c for c in profiles if c not in changing | outcome]
     schema["id_from"] = columns
     found.note(
         "schema.id_from",

@@ -39,15 +39,23 @@ LOOKS_ROLES: dict[str, str] = {"email": "email", "phone": "phone", "user_agent":
 ID_NAME = r"(^|_)(id|uuid|guid|key|ref|reference)$"
 ORDER_NAME = r"(^|_)(number|no|num|seq|sequence|order|index|row)$"
 CREATED_NAME = r"created|signup|sign_up|submitted|registered|arrived|^date$|^timestamp$|^ts$"
+# names an outcome goes by in exports: a model's ``y`` or ``target``, a CRM's ``Converted`` or
+# ``Closed Won``, a shop's ``Revenue`` or ``Purchased``, a contract's ``Signed``
 LABEL_NAME = (
-    r"(^|_)(converted|conversion|won|win|closed|outcome|result|status|stage|label|target|"
-    r"purchased?|sale|deal|customer|is_customer)($|_)"
+    r"(^|_)(y|converted|conversion|converts?|won|win|closed|outcome|result|status|stage|label|"
+    r"target|class|purchased?|purchases|bought|buyer|revenue|sale|sold|deal|customer|signed|"
+    r"subscribed|enrolled|success|responded)($|_)"
 )
-CONVERTED_AT_NAME = r"(^|_)(converted|conversion|won|closed?|close|deal|purchase)"
+CONVERTED_AT_NAME = r"(^|_)(converted|conversion|won|closed?|close|deal|purchase|signed|sold)"
 POSITIVE_WORDS: tuple[str, ...] = (
     "1", "yes", "y", "true", "t", "won", "win", "closed won", "converted", "success",
-    "customer", "purchased",
+    "customer", "purchased", "signed",
 )  # fmt: skip
+# a value that reads as "no", and the "yes" it goes with (a label seen with one value only)
+NEGATIVE_PAIRS: dict[str, str] = {
+    "0": "1", "no": "yes", "n": "y", "false": "true", "f": "t", "lost": "won",
+    "closed lost": "closed won", "not converted": "converted",
+}  # fmt: skip
 ENGAGEMENT_NAME = (
     r"visit|view|session|click|open|download|time|duration|seconds|minutes|pages|"
     r"count|activit|engag"
@@ -118,6 +126,23 @@ def label_values(profile: ColumnProfile) -> tuple[tuple[str, ...], tuple[str, ..
     if len(positive) != 1:
         return None
     return positive, tuple(v for v in profile.top if v not in positive)
+
+
+def one_class_values(profile: ColumnProfile) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The label values of a column that holds one value reading as yes or no: that value, and
+    for a "no" the "yes" it goes with (written as the value is: ``NO`` gives ``YES``), since a
+    label needs a positive value to be declared at all."""
+    if profile.distinct != 1:
+        return None
+    value = profile.top[0]
+    word = value.strip().lower()
+    if word in POSITIVE_WORDS:
+        return (value,), ()
+    if word not in NEGATIVE_PAIRS:
+        return None
+    yes = NEGATIVE_PAIRS[word]
+    cased = yes.upper() if value.isupper() else yes.title() if value[:1].isupper() else yes
+    return (cased,), (value,)
 
 
 def month_order(profile: ColumnProfile) -> tuple[str, ...] | None:

@@ -20,6 +20,7 @@ YAML_WORDS = ("yes", "no", "y", "n", "true", "false", "on", "off", "null", "none
 # what ends a line for YAML or a reader (NEL, LINE and PARAGRAPH SEPARATOR too), and the other
 # control characters
 LINE_BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+LISTED = ("after_contact", "id_from", "exclude")  # lists written an item a line, each noted
 COMMENT_AT = 34  # the column comments start at, as in the repository's own params.yaml
 DEFAULTS: dict[str, dict] = {
     "validate": {
@@ -78,24 +79,10 @@ def _block(mapping: dict, path: tuple[str, ...], notes: dict[str, str]) -> list[
         if isinstance(value, dict) and value:
             lines.append(_commented(label, note))
             lines += _block(value, (*path, str(key)), notes)
-        elif (
-            isinstance(value, list)
-            and value
-            and path[-1:] == ("schema",)
-            and key
-            in (
-                "after_contact",
-                "id_from",
-            )
-        ):
+        elif isinstance(value, list) and value and path[-1:] == ("schema",) and key in LISTED:
             lines.append(_commented(label, note))
             for item in value:
-                lines.append(
-                    _commented(
-                        f"{indent}  - {_scalar(item)}",
-                        notes.get(f"after_contact:{item}") if key == "after_contact" else None,
-                    )
-                )
+                lines.append(_commented(f"{indent}  - {_scalar(item)}", notes.get(f"{key}:{item}")))
         else:
             lines.append(_commented(f"{label} {_scalar(value)}", note))
     return lines

@@ -7,7 +7,9 @@ leakage audit excluded are not in it) and feeds everything that tells a caller w
 models. A table trained on its own column names is therefore called with those names everywhere.
 
 Only ``lead_id`` (and ``created_at`` when the table has one) is required of a lead: any other
-column may be left out or blank, and a left-out column scores as a blank one. A nightly table
+column may be left out or blank, and a left-out column scores as a blank one. A table without an
+id column has none: its lead id is hashed from the ``schema.id_from`` columns, which are in the
+contract too (as text: the id is the hash of the values as the table writes them). A nightly table
 must still hold every declared column (blank cells allowed), as at training time.
 """
 
@@ -87,8 +89,14 @@ def lead_columns(schema: SchemaConfig) -> tuple[InputColumn, ...]:
         if schema.order_by
         else []
     )
+    read = {c.column for c in (*roles, *declared, *order)}
+    ids = [
+        InputColumn(column, f"id_from_{i}", "id_from", "text", False)
+        for i, column in enumerate(schema.id_from)
+        if column not in read
+    ]
     # the required columns first, as a person reading the signature or the API looks for them
-    columns = (*sorted(roles, key=lambda c: not c.required), *declared, *order)
+    columns = (*sorted(roles, key=lambda c: not c.required), *declared, *order, *ids)
     clash = sorted({c.column for c in columns} & set(RESERVED))
     if clash:
         raise ConfigError(f"lead column(s) {clash} clash with the request fields {list(RESERVED)}")
