@@ -133,7 +133,7 @@ def _check_unencoded(location: str, table: str) -> None:
     the URI splits in the wrong place and the error would show part of the password, so this
     one names the rule and quotes nothing."""
     authority = location.partition("://")[2].partition("?")[0]
-    if authority.count("@") > 1 or any(c in table for c in "@/?#"):
+    if authority.count("@") > 1 or any(c in table for c in "@#"):
         raise ConfigError(
             f"{location.partition('://')[0]}://...: the URI does not parse as "
             "scheme://user:password@host/database#table; percent-encode a '#' in the password "
