@@ -105,10 +105,14 @@ def label_sample(
     schema: dict, leads: pd.DataFrame, outcomes: pd.DataFrame | None, found: Proposal
 ) -> None:
     """The sample's label as the proposal reads it, for the audit and the fit points."""
+    # an id from every other column, only so the mapping validates: the label (or its date)
+    # as an id part is refused by the config, which would leave the sample unlabelled
+    outcome = {schema["leads"].get(r) for r in ("converted", "converted_at")}
+    id_from = [c for c in leads.columns if c not in outcome]
     try:
         mapping = SchemaConfig.model_validate(
             {k: v for k, v in schema.items() if k in ("leads", "label", "outcomes", "order_by")}
-            | ({"id_from": list(leads.columns)} if "lead_id" not in schema["leads"] else {})
+            | ({"id_from": id_from} if "lead_id" not in schema["leads"] else {})
         )
     except ValueError:
         return
