@@ -2,8 +2,8 @@
 
 uvicorn's supervisor answers SIGHUP by replacing every worker. A retired worker closes its idle
 keep-alive connections, and a client may have sent its next request on one at that very moment:
-it meets a reset connection, and a POST is not retried (issue 34: 26 resets of 6,418 requests
-from 20 clients). Here each worker gets the SIGHUP instead and loads the model anew in place,
+it meets a reset connection, and a POST is not retried (the figures are on the docs' results
+page). Here each worker gets the SIGHUP instead and loads the model anew in place,
 as a single server does (:mod:`leadscore.api.reload`): no connection is closed, and requests in
 flight finish on the old model.
 """
